@@ -1,0 +1,3 @@
+module github.com/idpool/idpool
+
+go 1.26
