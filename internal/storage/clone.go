@@ -1,0 +1,37 @@
+package storage
+
+import (
+	"maps"
+	"slices"
+)
+
+// Clone returns a deep copy of p: nothing reachable from the copy is shared with p, so an
+// updater func or a caching backend can change one without the other seeing it. A nil
+// map or slice stays nil and an empty one stays empty, because backends preserve that
+// difference and the API layer may render the two differently. Clone of nil is nil.
+func (p *Pool) Clone() *Pool {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	if p.AllowClassicFlow != nil {
+		v := *p.AllowClassicFlow
+		c.AllowClassicFlow = &v
+	}
+	// maps.Clone and slices.Clone keep nil as nil and empty as empty; the element types
+	// below hold no references except RoleMapping.Rules.
+	c.SupportedLoginProviders = maps.Clone(p.SupportedLoginProviders)
+	c.OpenIDConnectProviderARNs = slices.Clone(p.OpenIDConnectProviderARNs)
+	c.CognitoIdentityProviders = slices.Clone(p.CognitoIdentityProviders)
+	c.SAMLProviderARNs = slices.Clone(p.SAMLProviderARNs)
+	c.Tags = maps.Clone(p.Tags)
+	c.Roles = maps.Clone(p.Roles)
+	if p.RoleMappings != nil {
+		c.RoleMappings = make(map[string]RoleMapping, len(p.RoleMappings))
+		for k, m := range p.RoleMappings {
+			m.Rules = slices.Clone(m.Rules)
+			c.RoleMappings[k] = m
+		}
+	}
+	return &c
+}

@@ -1,0 +1,257 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/idpool/idpool/internal/storage"
+)
+
+// Options tunes the backend. The zero value is the durable default.
+type Options struct {
+	// Synchronous is SQLite's PRAGMA synchronous. "FULL" (the default) and "EXTRA" make a
+	// commit wait for fsync of the write-ahead log, so an acknowledged write survives
+	// kill -9 and power loss. "NORMAL" survives kill -9 but may lose the last commits on
+	// power loss; "OFF" is for throwaway databases.
+	Synchronous string
+	// BusyTimeout bounds how long a statement waits for a lock held outside this Store:
+	// another process on the same file, or a checkpoint. Writers inside one Store queue on
+	// the writer connection instead and never see SQLITE_BUSY. Default 5s.
+	BusyTimeout time.Duration
+	// MaxReadConns caps the read connections. Default max(4, GOMAXPROCS).
+	MaxReadConns int
+}
+
+// Store is the SQLite backend. It is safe for concurrent use.
+type Store struct {
+	// w is the only connection that writes. SQLite allows one writer at a time; funnelling
+	// every write transaction through one connection makes concurrent writers wait their
+	// turn in database/sql's queue (honouring their contexts) instead of failing with
+	// SQLITE_BUSY or spinning on busy_timeout. Its transactions begin IMMEDIATE, so the
+	// read in a read-modify-write already holds the write lock.
+	w *sql.DB
+	// r serves single-statement reads, which WAL lets run alongside the writer.
+	r *sql.DB
+	// getPool is prepared once because GetPool is on the path of every credentials
+	// request and parsing the SQL each time was a quarter of its cost.
+	getPool *sql.Stmt
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// Open opens the database file at path, creating it (and its directory) when missing, and
+// brings its schema up to date.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	syncMode := strings.ToUpper(opts.Synchronous)
+	switch syncMode {
+	case "":
+		syncMode = "FULL"
+	case "OFF", "NORMAL", "FULL", "EXTRA":
+	default:
+		return nil, fmt.Errorf("sqlite: unknown Synchronous %q (want FULL, EXTRA, NORMAL or OFF)", opts.Synchronous)
+	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	readers := opts.MaxReadConns
+	if readers <= 0 {
+		readers = max(4, runtime.GOMAXPROCS(0))
+	}
+
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	if err := createFile(abs); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+
+	// Pragmas go in the DSN so that database/sql applies them to every connection it opens,
+	// including ones it reopens later; a PRAGMA run once after Open would reach only one.
+	// busy_timeout is applied first by the driver, before the others may need a lock.
+	base := url.Values{"_pragma": {
+		fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()),
+		"foreign_keys(1)",
+		"journal_mode(WAL)",
+		"synchronous(" + syncMode + ")",
+	}}
+	// A file: URI, so that any '?' or '%' in the path is taken literally.
+	name := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?"
+
+	wq := cloneValues(base)
+	wq.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", name+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	s := &Store{w: w}
+	// The writer opens first: it converts the file to WAL and creates the schema before any
+	// reader could see a half-initialised database.
+	if err := s.init(ctx); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+
+	// query_only turns an accidental write through the read pool, which would bypass the
+	// writer queue, into an immediate error.
+	rq := cloneValues(base)
+	rq.Set("_query_only", "1")
+	r, err := sql.Open("sqlite", name+rq.Encode())
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	r.SetConnMaxLifetime(0)
+	r.SetConnMaxIdleTime(0)
+	s.r = r
+	if s.getPool, err = r.PrepareContext(ctx, selectPoolByID); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+	return s, nil
+}
+
+func (s *Store) init(ctx context.Context) error {
+	var mode string
+	if err := s.w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return err
+	}
+	// SQLite silently stays in its old journal mode where WAL is impossible (some network
+	// file systems); the single-writer-plus-readers design relies on WAL, so fail loudly.
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal_mode is %q, not wal (is the file on a file system without shared memory support?)", mode)
+	}
+	ms, err := loadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	_, err = migrate(ctx, s.w, ms)
+	return err
+}
+
+// createFile creates the database file with mode 0600 and its directory with 0700 when
+// they are missing: the file holds every pool's configuration and, later, identities and
+// keys, and SQLite would otherwise create it world-readable (0644 less umask). SQLite gives
+// the -wal and -shm files the mode of the database file. Existing files are left as they
+// are, so an operator's deliberate choice survives a restart.
+func createFile(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	// Make the new directory entry durable too, or a power loss right after the first
+	// acknowledged write could lose the whole file.
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && runtime.GOOS != "windows" {
+		return err
+	}
+	return nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// Ping checks both the read pool and the writer, so that /readyz fails when either is
+// unusable.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	if err := s.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes every connection; closing the last one checkpoints the write-ahead log
+// into the database file. Later calls of Close return the first call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var serr, rerr error
+		if s.getPool != nil {
+			serr = s.getPool.Close()
+		}
+		if s.r != nil {
+			rerr = s.r.Close()
+		}
+		s.closeErr = errors.Join(serr, rerr, s.w.Close())
+	})
+	return s.closeErr
+}
+
+// write runs fn in a write transaction on the writer connection and commits it. An error
+// from fn is returned unchanged, which lets UpdatePool hand back its updater's error as
+// is.
+func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	committed := false
+	// Roll back on every way out, panics from an updater func included: a transaction left
+	// open would hold the only writer connection and stall every later write.
+	defer func() {
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	committed = true
+	return nil
+}
+
+func isPrimaryKeyViolation(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}

@@ -1,0 +1,9 @@
+// Package storagetest is the conformance suite every storage backend runs unchanged.
+//
+// A backend's test calls Run with a function that opens a fresh, empty store. The suite is
+// the executable form of the contract in package storage: what it checks is what the rest
+// of idpool relies on, so a backend that passes can be swapped in without other changes.
+// Behaviour the contract leaves open is not tested: which error wins when several apply,
+// what a ListPools limit or a maxPerAccount of zero or less means, and whether an empty
+// accountID is special.
+package storagetest
