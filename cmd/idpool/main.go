@@ -1,0 +1,113 @@
+// Command idpool is a self-hostable server for the Amazon Cognito Identity API.
+//
+//	idpool serve [flags]   run the server (see idpool serve -h)
+//	idpool version         print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/idpool/idpool/internal/config"
+	"github.com/idpool/idpool/internal/server"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+const usage = `usage: idpool <command> [flags]
+
+commands:
+  serve     run the Cognito Identity server
+  version   print the version
+`
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "idpool", server.Version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "idpool: unknown command %q\n%s", args[0], usage)
+	return 2
+}
+
+func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := config.ParseServe(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "idpool:", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	if err := cfg.EnsureCredentials(); err != nil {
+		log.Error("preparing admin credentials", "err", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	srv, err := server.New(ctx, cfg, log)
+	if err != nil {
+		log.Error("starting", "err", err)
+		return 1
+	}
+	if cfg.Auth == config.AuthNone {
+		log.Warn("--auth=none: developer operations accept unsigned and wrongly signed requests; use only for throwaway local testing")
+	}
+	err = srv.Run(ctx, func(addr net.Addr) {
+		log.Info("idpool listening", "addr", addr.String(), "region", cfg.Region, "version", server.Version, "data_dir", cfg.DataDir)
+		if cfg.GeneratedCredential != nil {
+			printGenerated(stdout, cfg, addr)
+		}
+	})
+	if err != nil {
+		log.Error("serving", "err", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// printGenerated shows a newly generated admin credential once, with the lines to use it.
+// It goes to stdout, not the log, so that log shipping never carries the secret.
+func printGenerated(w io.Writer, cfg *config.Config, addr net.Addr) {
+	c := cfg.GeneratedCredential
+	fmt.Fprintf(w, `
+Generated admin credentials for account %s (stored in %s/admin-credentials.json, shown only now):
+
+  export AWS_ACCESS_KEY_ID=%s
+  export AWS_SECRET_ACCESS_KEY=%s
+  export AWS_REGION=%s
+  aws cognito-identity list-identity-pools --max-results 10 --endpoint-url http://%s
+
+`, c.AccountID, cfg.DataDir, c.AccessKeyID, c.SecretAccessKey, cfg.Region, addr.String())
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,18 @@
+package awsjson
+
+import "github.com/idpool/idpool/internal/cognito"
+
+// operations binds each operation name to its typed method. Operations missing here are
+// answered by unsupported; TestEveryOperationRouted lists them.
+func operations(s *cognito.Service) map[string]call {
+	return map[string]call{
+		"CreateIdentityPool":   bind(s.CreateIdentityPool),
+		"DescribeIdentityPool": bind(s.DescribeIdentityPool),
+		"UpdateIdentityPool":   bind(s.UpdateIdentityPool),
+		"DeleteIdentityPool":   bind(s.DeleteIdentityPool),
+		"ListIdentityPools":    bind(s.ListIdentityPools),
+		"TagResource":          bind(s.TagResource),
+		"UntagResource":        bind(s.UntagResource),
+		"ListTagsForResource":  bind(s.ListTagsForResource),
+	}
+}

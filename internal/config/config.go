@@ -1,0 +1,229 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/idpool/idpool/internal/storage"
+	"github.com/idpool/idpool/internal/storage/sqlite"
+)
+
+// AuthMode says how developer operations are authenticated.
+type AuthMode string
+
+const (
+	// AuthSigV4 requires a valid SigV4 signature from a configured credential.
+	AuthSigV4 AuthMode = "sigv4"
+	// AuthNone accepts unsigned or wrongly signed developer calls, for throwaway testing.
+	AuthNone AuthMode = "none"
+)
+
+// Config is the validated configuration of `idpool serve`.
+type Config struct {
+	Listen          string
+	DataDir         string
+	DatabaseURL     string
+	Region          string
+	AccountID       string
+	IssuerURL       string
+	Auth            AuthMode
+	LogFormat       string
+	LogLevel        slog.Level
+	CredentialsFile string
+	// Credentials are the admin credentials allowed to sign developer operations, each
+	// tied to the account whose pools it manages.
+	Credentials []Credential
+	// GeneratedCredential is set when this start generated the admin credential, so that
+	// it is shown once.
+	GeneratedCredential *Credential
+	MaxPoolsPerAccount  int
+}
+
+// Credential is an admin access key and the account it acts for.
+type Credential struct {
+	AccessKeyID     string `json:"access_key_id"`
+	SecretAccessKey string `json:"secret_access_key"`
+	AccountID       string `json:"account_id"`
+}
+
+var (
+	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	accountPattern = regexp.MustCompile(`^\d{12}$`)
+	akidPattern    = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
+)
+
+// ParseServe reads the serve subcommand's flags (args without the subcommand name) and the
+// environment (getenv, usually os.Getenv). A flag given on the command line wins over its
+// IDPOOL_<NAME> variable.
+func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
+	fs := flag.NewFlagSet("idpool serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &Config{}
+	var auth, level string
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:4577", "address to listen on; only loopback unless you choose otherwise")
+	fs.StringVar(&c.DataDir, "data-dir", "./idpool-data", "directory for the SQLite database and generated secrets")
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "storage; empty means SQLite in the data directory")
+	fs.StringVar(&c.Region, "region", "us-east-1", "the AWS region this server is")
+	fs.StringVar(&c.AccountID, "account-id", "000000000000", "account of the admin credential given by flags or generated, and of --auth=none callers")
+	fs.StringVar(&c.IssuerURL, "issuer-url", "", "public URL of the OpenID issuer (default http://<listen>)")
+	var akid, secret string
+	fs.StringVar(&akid, "access-key-id", "", "admin access key ID for signed operations")
+	fs.StringVar(&secret, "secret-access-key", "", "admin secret access key for signed operations")
+	fs.StringVar(&c.CredentialsFile, "credentials-file", "", "JSON file of admin credentials, each tied to an account")
+	fs.StringVar(&auth, "auth", string(AuthSigV4), "sigv4, or none to accept unsigned developer calls (local testing only)")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	fs.IntVar(&c.MaxPoolsPerAccount, "max-pools-per-account", 1000, "identity pools per account and region")
+
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		name := "IDPOOL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" {
+			if err := f.Value.Set(v); err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return nil, envErr
+	}
+
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return nil, fmt.Errorf("--listen %q: %w", c.Listen, err)
+	}
+	if !regionPattern.MatchString(c.Region) {
+		return nil, fmt.Errorf("--region %q is not a region name such as us-east-1", c.Region)
+	}
+	if !accountPattern.MatchString(c.AccountID) {
+		return nil, fmt.Errorf("--account-id %q must be 12 digits", c.AccountID)
+	}
+	if c.IssuerURL == "" {
+		c.IssuerURL = "http://" + c.Listen
+	}
+	c.IssuerURL = strings.TrimRight(c.IssuerURL, "/")
+	switch AuthMode(auth) {
+	case AuthSigV4, AuthNone:
+		c.Auth = AuthMode(auth)
+	default:
+		return nil, fmt.Errorf("--auth %q: want sigv4 or none", auth)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	if c.MaxPoolsPerAccount < 1 {
+		return nil, fmt.Errorf("--max-pools-per-account must be at least 1")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
+		return nil, fmt.Errorf("--database-url %q: only sqlite:<path> is supported in this version (PostgreSQL is planned)", redactURL(c.DatabaseURL))
+	}
+
+	if (akid == "") != (secret == "") {
+		return nil, errors.New("--access-key-id and --secret-access-key must be given together")
+	}
+	if akid != "" {
+		c.Credentials = append(c.Credentials, Credential{AccessKeyID: akid, SecretAccessKey: secret, AccountID: c.AccountID})
+	}
+	if c.CredentialsFile != "" {
+		creds, err := readCredentials(c.CredentialsFile)
+		if err != nil {
+			return nil, err
+		}
+		c.Credentials = append(c.Credentials, creds...)
+	}
+	if err := checkCredentials(c.Credentials); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func checkCredentials(creds []Credential) error {
+	seen := map[string]bool{}
+	for _, cr := range creds {
+		if !akidPattern.MatchString(cr.AccessKeyID) {
+			return fmt.Errorf("access key ID %q: want 16 or more upper-case letters and digits", cr.AccessKeyID)
+		}
+		if len(cr.SecretAccessKey) < 16 {
+			return fmt.Errorf("secret access key of %s: too short (16 characters at least)", cr.AccessKeyID)
+		}
+		if !accountPattern.MatchString(cr.AccountID) {
+			return fmt.Errorf("account ID %q of %s must be 12 digits", cr.AccountID, cr.AccessKeyID)
+		}
+		if seen[cr.AccessKeyID] {
+			return fmt.Errorf("access key ID %s is configured twice", cr.AccessKeyID)
+		}
+		seen[cr.AccessKeyID] = true
+	}
+	return nil
+}
+
+// EnsureCredentials makes sure there is at least one admin credential: with none
+// configured it loads the one generated on an earlier start from the data directory, or
+// generates, stores (mode 0600) and marks a new one to be shown once.
+func (c *Config) EnsureCredentials() error {
+	if len(c.Credentials) > 0 {
+		return nil
+	}
+	path := filepath.Join(c.DataDir, generatedCredentialsFile)
+	creds, err := readCredentials(path)
+	if err == nil {
+		c.Credentials = creds
+		return checkCredentials(creds)
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	cr, err := generateCredential(c.AccountID)
+	if err != nil {
+		return err
+	}
+	if err := writeCredentials(path, []Credential{cr}); err != nil {
+		return err
+	}
+	c.Credentials = []Credential{cr}
+	c.GeneratedCredential = &cr
+	return nil
+}
+
+// OpenStore opens the configured storage backend.
+func (c *Config) OpenStore(ctx context.Context) (storage.Store, error) {
+	path := filepath.Join(c.DataDir, "idpool.db")
+	if p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:"); ok && p != "" {
+		path = p
+	}
+	return sqlite.Open(ctx, path, sqlite.Options{})
+}
+
+// redactURL hides a password in a database URL so it never reaches logs or errors.
+func redactURL(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		if at := strings.LastIndex(s, "@"); at > i {
+			if colon := strings.Index(s[i+3:at], ":"); colon >= 0 {
+				return s[:i+3+colon+1] + "xxxxx" + s[at:]
+			}
+		}
+	}
+	return s
+}
