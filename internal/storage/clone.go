@@ -19,7 +19,7 @@ func (p *Pool) Clone() *Pool {
 		c.AllowClassicFlow = &v
 	}
 	// maps.Clone and slices.Clone keep nil as nil and empty as empty; the element types
-	// below hold no references except RoleMapping.Rules.
+	// below hold no references except RoleMapping.Rules and PrincipalTagMap.Tags.
 	c.SupportedLoginProviders = maps.Clone(p.SupportedLoginProviders)
 	c.OpenIDConnectProviderARNs = slices.Clone(p.OpenIDConnectProviderARNs)
 	c.CognitoIdentityProviders = slices.Clone(p.CognitoIdentityProviders)
@@ -31,6 +31,13 @@ func (p *Pool) Clone() *Pool {
 		for k, m := range p.RoleMappings {
 			m.Rules = slices.Clone(m.Rules)
 			c.RoleMappings[k] = m
+		}
+	}
+	if p.PrincipalTagMaps != nil {
+		c.PrincipalTagMaps = make(map[string]PrincipalTagMap, len(p.PrincipalTagMaps))
+		for k, m := range p.PrincipalTagMaps {
+			m.Tags = maps.Clone(m.Tags)
+			c.PrincipalTagMaps[k] = m
 		}
 	}
 	return &c

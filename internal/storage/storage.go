@@ -17,6 +17,8 @@ var (
 // Store is the whole persistent state of an idpool deployment.
 type Store interface {
 	PoolStore
+	IdentityStore
+	KeyStore
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
@@ -39,6 +41,9 @@ type PoolStore interface {
 	UpdatePool(ctx context.Context, accountID, poolID string, fn func(*Pool) error) (*Pool, error)
 	// DeletePool removes the pool and everything that belongs to it, or ErrNotFound.
 	DeletePool(ctx context.Context, accountID, poolID string) error
+	// GetPoolByID returns a pool whatever its account, for the public operations, whose
+	// callers are anonymous and name the pool (or an identity of it) only by ID.
+	GetPoolByID(ctx context.Context, poolID string) (*Pool, error)
 	// ListPools returns up to limit pools of the account in region whose ID sorts after
 	// afterID (all when afterID is empty), ordered by ID. Keyset order keeps pages correct
 	// while pools are created and deleted between calls.
@@ -65,6 +70,9 @@ type Pool struct {
 	// Roles maps "authenticated"/"unauthenticated" to role ARNs.
 	Roles        map[string]string
 	RoleMappings map[string]RoleMapping
+	// PrincipalTagMaps is keyed by identity provider name (user pool name, or the
+	// OIDC/SAML provider ARN).
+	PrincipalTagMaps map[string]PrincipalTagMap
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -96,4 +104,93 @@ type MappingRule struct {
 type PoolSummary struct {
 	ID   string
 	Name string
+}
+
+// PrincipalTagMap says which login token claims become session tags for one provider.
+type PrincipalTagMap struct {
+	UseDefaults bool
+	Tags        map[string]string // tag key -> claim name
+}
+
+// IdentityStore keeps identities and the logins linked to them. Identity IDs are unique
+// across pools; a (pool, provider, subject) login belongs to at most one identity, which
+// the backend enforces as a backstop to the business logic.
+type IdentityStore interface {
+	// GetIdentity returns an identity with its logins, or ErrNotFound.
+	GetIdentity(ctx context.Context, identityID string) (*Identity, error)
+	// FindLogin returns the ID of the identity a login is linked to, or ErrNotFound. It is
+	// a read outside any transaction: the fast path of GetId for a known login.
+	FindLogin(ctx context.Context, poolID, provider, subject string) (string, error)
+	// ListIdentities returns up to limit identities of the pool whose ID sorts after
+	// afterID, ordered by ID, without the disabled ones when hideDisabled is set.
+	ListIdentities(ctx context.Context, poolID, afterID string, limit int, hideDisabled bool) ([]*Identity, error)
+	// UpdateIdentities runs fn inside one write transaction: everything fn reads through
+	// tx is consistent with what it writes, and concurrent calls behave as if run one after
+	// the other. fn may run more than once (a backend may retry on a serialization
+	// failure), so it must not have effects outside tx. An error from fn aborts the
+	// transaction and is returned as is.
+	UpdateIdentities(ctx context.Context, fn func(tx IdentityTx) error) error
+}
+
+// IdentityTx is the view of identities inside UpdateIdentities.
+type IdentityTx interface {
+	// Identity returns an identity with its logins, or ErrNotFound.
+	Identity(ctx context.Context, identityID string) (*Identity, error)
+	// OwnerOf returns the ID of the identity the login is linked to, or ErrNotFound.
+	OwnerOf(ctx context.Context, poolID, provider, subject string) (string, error)
+	// Put inserts the identity or replaces it whole, its set of logins included. It fails
+	// with ErrConflict when one of its logins belongs to another identity, and with
+	// ErrNotFound when its pool does not exist.
+	Put(ctx context.Context, id *Identity) error
+	// Delete removes an identity and its logins; ErrNotFound when there is none.
+	Delete(ctx context.Context, identityID string) error
+}
+
+// Identity is an identity of a pool.
+type Identity struct {
+	PoolID string
+	ID     string // "<region>:<guid>"
+	// Logins are the provider logins linked to the identity, in the order they were
+	// linked. An identity without logins is unauthenticated, unless Disabled.
+	Logins []Login
+	// Disabled identities were merged into another or lost their last login; they are
+	// listed (unless hidden) but can no longer be used.
+	Disabled  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time // LastModifiedDate: moves when logins change
+}
+
+// Login is one provider's user linked to an identity.
+type Login struct {
+	Provider string // the Logins key: a social domain, user pool or OIDC provider name, SAML ARN, or the developer provider name
+	Subject  string // the provider's user: a developer user identifier, a token's sub, ...
+}
+
+// KeyStore keeps the OpenID issuer's signing keys, shared by every node.
+type KeyStore interface {
+	// GetKeys returns the current keys, or ErrNotFound before the first UpdateKeys.
+	GetKeys(ctx context.Context) (*Keys, error)
+	// UpdateKeys calls fn with the current keys (nil when there are none) inside one
+	// transaction and stores what it returns: a compare-and-swap, so that nodes racing to
+	// rotate see each other's result instead of overwriting it. Returning (nil, nil) leaves
+	// the keys unchanged. The stored keys are returned.
+	UpdateKeys(ctx context.Context, fn func(current *Keys) (*Keys, error)) (*Keys, error)
+}
+
+// Keys is the issuer's key set. Key material is opaque to storage: the issuer serialises
+// it and may encrypt private keys before they get here.
+type Keys struct {
+	SigningKeyID string
+	SigningKey   []byte // the private key
+	// VerificationKeys are published in the JWKS: the current key and retired ones until
+	// the last token they signed has expired.
+	VerificationKeys []VerificationKey
+	NextRotation     time.Time
+}
+
+// VerificationKey is a public key and how long it stays published.
+type VerificationKey struct {
+	KeyID     string
+	PublicKey []byte
+	Expiry    time.Time // zero for the current signing key
 }

@@ -26,6 +26,9 @@ type poolConfig struct {
 	Tags                      map[string]string          `json:"tags"`
 	Roles                     map[string]string          `json:"roles"`
 	RoleMappings              map[string]roleMappingJSON `json:"roleMappings"`
+	// Configs written before PrincipalTagMaps existed lack the key and decode to nil, which
+	// is what a pool that never had one holds.
+	PrincipalTagMaps map[string]principalTagMapJSON `json:"principalTagMaps"`
 }
 
 // cognitoProviderJSON and mappingRuleJSON have exactly the fields of their storage
@@ -47,6 +50,11 @@ type roleMappingJSON struct {
 	Type                    string            `json:"type"`
 	AmbiguousRoleResolution string            `json:"ambiguousRoleResolution"`
 	Rules                   []mappingRuleJSON `json:"rules"`
+}
+
+type principalTagMapJSON struct {
+	UseDefaults bool              `json:"useDefaults"`
+	Tags        map[string]string `json:"tags"`
 }
 
 // convertSlice maps s element by element, keeping nil apart from empty.
@@ -90,6 +98,7 @@ func encodeConfig(p *storage.Pool) ([]byte, error) {
 				Rules:                   convertSlice(m.Rules, func(r storage.MappingRule) mappingRuleJSON { return mappingRuleJSON(r) }),
 			}
 		}),
+		PrincipalTagMaps: convertMap(p.PrincipalTagMaps, func(m storage.PrincipalTagMap) principalTagMapJSON { return principalTagMapJSON(m) }),
 	})
 }
 
@@ -114,6 +123,7 @@ func decodeConfig(b []byte, p *storage.Pool) error {
 			Rules:                   convertSlice(m.Rules, func(r mappingRuleJSON) storage.MappingRule { return storage.MappingRule(r) }),
 		}
 	})
+	p.PrincipalTagMaps = convertMap(c.PrincipalTagMaps, func(m principalTagMapJSON) storage.PrincipalTagMap { return storage.PrincipalTagMap(m) })
 	return nil
 }
 
@@ -126,6 +136,8 @@ func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 const (
 	poolColumns    = `id, account_id, region, name, config, created_at, updated_at`
 	selectPoolByID = `SELECT ` + poolColumns + ` FROM identity_pools WHERE id = ? AND account_id = ?`
+	// selectAnyPool is GetPoolByID's: the pool whatever its account.
+	selectAnyPool = `SELECT ` + poolColumns + ` FROM identity_pools WHERE id = ?`
 )
 
 type rowScanner interface{ Scan(dest ...any) error }
@@ -189,7 +201,21 @@ func (s *Store) CreatePool(ctx context.Context, p *storage.Pool, maxPerAccount i
 
 // GetPool implements storage.PoolStore.
 func (s *Store) GetPool(ctx context.Context, accountID, poolID string) (*storage.Pool, error) {
+	ctx, err := pointRead(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read pool %s: %w", poolID, err)
+	}
 	return scanPool(s.getPool.QueryRowContext(ctx, poolID, accountID), poolID)
+}
+
+// GetPoolByID implements storage.PoolStore. Like GetPool it runs a statement prepared at
+// Open: the public operations (GetId, GetCredentialsForIdentity, ...) call it every time.
+func (s *Store) GetPoolByID(ctx context.Context, poolID string) (*storage.Pool, error) {
+	ctx, err := pointRead(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read pool %s: %w", poolID, err)
+	}
+	return scanPool(s.getAnyPool.QueryRowContext(ctx, poolID), poolID)
 }
 
 // UpdatePool implements storage.PoolStore. fn runs while this Store's writer is held, so

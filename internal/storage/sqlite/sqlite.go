@@ -44,9 +44,14 @@ type Store struct {
 	w *sql.DB
 	// r serves single-statement reads, which WAL lets run alongside the writer.
 	r *sql.DB
-	// getPool is prepared once because GetPool is on the path of every credentials
-	// request and parsing the SQL each time was a quarter of its cost.
-	getPool *sql.Stmt
+	// The read statements of the hot paths are prepared once, on r: GetPool and
+	// GetPoolByID, GetIdentity and FindLogin run on every GetId and credentials request,
+	// and parsing the SQL each time was a quarter of GetPool's cost.
+	getPool, getAnyPool, getIdentity, findLogin *sql.Stmt
+	// The statements of UpdateIdentities are prepared once on w and bound to each
+	// transaction with Tx.StmtContext, which reuses the writer connection's prepared
+	// statement instead of parsing again.
+	txGetIdentity, txOwnerOf, txUpsertIdentity, txDeleteLogins, txInsertLogin, txDeleteIdentity *sql.Stmt
 
 	closeOnce sync.Once
 	closeErr  error
@@ -127,11 +132,45 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 	s.r = r
-	if s.getPool, err = r.PrepareContext(ctx, selectPoolByID); err != nil {
+	if err := s.prepare(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
 	return s, nil
+}
+
+// stmtSpec is a statement the Store prepares: where it goes, the pool it runs on, its SQL.
+type stmtSpec struct {
+	dst   **sql.Stmt
+	db    *sql.DB
+	query string
+}
+
+// statements lists every statement the Store prepares at Open and closes at Close.
+func (s *Store) statements() []stmtSpec {
+	return []stmtSpec{
+		{&s.getPool, s.r, selectPoolByID},
+		{&s.getAnyPool, s.r, selectAnyPool},
+		{&s.getIdentity, s.r, selectIdentity},
+		{&s.findLogin, s.r, selectOwner},
+		{&s.txGetIdentity, s.w, selectIdentity},
+		{&s.txOwnerOf, s.w, selectOwner},
+		{&s.txUpsertIdentity, s.w, upsertIdentity},
+		{&s.txDeleteLogins, s.w, deleteLogins},
+		{&s.txInsertLogin, s.w, insertLogin},
+		{&s.txDeleteIdentity, s.w, deleteIdentity},
+	}
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	for _, st := range s.statements() {
+		stmt, err := st.db.PrepareContext(ctx, st.query)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", st.query, err)
+		}
+		*st.dst = stmt
+	}
+	return nil
 }
 
 func (s *Store) init(ctx context.Context) error {
@@ -213,14 +252,16 @@ func (s *Store) Ping(ctx context.Context) error {
 // into the database file. Later calls of Close return the first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		var serr, rerr error
-		if s.getPool != nil {
-			serr = s.getPool.Close()
+		var errs []error
+		for _, st := range s.statements() {
+			if *st.dst != nil {
+				errs = append(errs, (*st.dst).Close())
+			}
 		}
 		if s.r != nil {
-			rerr = s.r.Close()
+			errs = append(errs, s.r.Close())
 		}
-		s.closeErr = errors.Join(serr, rerr, s.w.Close())
+		s.closeErr = errors.Join(append(errs, s.w.Close())...)
 	})
 	return s.closeErr
 }
@@ -251,7 +292,29 @@ func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) (err error) {
 	return nil
 }
 
-func isPrimaryKeyViolation(err error) bool {
+func isPrimaryKeyViolation(err error) bool { return hasCode(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) }
+
+func isForeignKeyViolation(err error) bool { return hasCode(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) }
+
+func hasCode(err error, code int) bool {
+	if err == nil {
+		return false // without errors.As's allocation, on every successful statement
+	}
 	var se *msqlite.Error
-	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	return errors.As(err, &se) && se.Code() == code
+}
+
+// pointRead returns the context for a read of a few rows by key (GetPool, GetPoolByID,
+// GetIdentity, FindLogin): ctx without its cancellation, unless it has already ended.
+//
+// A cancellable context costs each statement two goroutines, one of database/sql's to
+// close the rows and one of the driver's to interrupt SQLite, which doubled the time of
+// FindLogin; the lookup itself takes microseconds and cannot usefully be interrupted.
+// What is lost is cancelling a wait for a free read connection, which only other point
+// reads (microseconds) or a ListPools or ListIdentities page can be holding.
+func pointRead(ctx context.Context) (context.Context, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return context.WithoutCancel(ctx), nil
 }

@@ -63,6 +63,14 @@ func TestCloneMutationsDoNotLeak(t *testing.T) {
 		m.Type = "changed"
 		c.RoleMappings[k] = m
 	}
+	for k, m := range c.PrincipalTagMaps {
+		if m.Tags != nil {
+			m.Tags["department"] = "changed"
+			m.Tags["added"] = "x"
+		}
+		m.UseDefaults = !m.UseDefaults
+		c.PrincipalTagMaps[k] = m
+	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("mutating the clone changed the original: %v", diffPools(p, want))
 	}
@@ -71,7 +79,10 @@ func TestCloneMutationsDoNotLeak(t *testing.T) {
 	c = p.Clone()
 	p.Tags["team"] = "changed"
 	p.RoleMappings["graph.facebook.com"] = storage.RoleMapping{}
-	if c.Tags["team"] != "identity" || c.RoleMappings["graph.facebook.com"].Type != "Token" {
+	oidc := "arn:aws:iam::" + acctA + ":oidc-provider/server.example.com"
+	p.PrincipalTagMaps[oidc].Tags["department"] = "changed"
+	if c.Tags["team"] != "identity" || c.RoleMappings["graph.facebook.com"].Type != "Token" ||
+		c.PrincipalTagMaps[oidc].Tags["department"] != "custom:dept" {
 		t.Errorf("mutating the original changed the clone")
 	}
 }

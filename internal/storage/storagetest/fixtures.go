@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +77,12 @@ func fullPool(account, region string, classic *bool) *storage.Pool {
 				},
 			},
 		},
+		PrincipalTagMaps: map[string]storage.PrincipalTagMap{
+			"cognito-idp." + region + ".amazonaws.com/" + region + "_AbCdEf123": {UseDefaults: true},
+			"arn:aws:iam::" + account + ":oidc-provider/server.example.com": {
+				Tags: map[string]string{"department": "custom:dept", "ключ": `claim "q" \ %_`, "empty-claim": ""},
+			},
+		},
 		CreatedAt: created,
 		UpdatedAt: created.Add(90*time.Minute + 987654321),
 	}
@@ -101,6 +109,9 @@ func emptyCollectionsPool(account, region string) *storage.Pool {
 	p.Roles = map[string]string{}
 	p.RoleMappings = map[string]storage.RoleMapping{
 		"www.amazon.com": {Type: "Rules", AmbiguousRoleResolution: "Deny", Rules: []storage.MappingRule{}},
+	}
+	p.PrincipalTagMaps = map[string]storage.PrincipalTagMap{
+		"accounts.google.com": {Tags: map[string]string{}},
 	}
 	return p
 }
@@ -162,8 +173,8 @@ func isEmpty(v reflect.Value) bool {
 }
 
 // sharedRefs lists the places where a and b share memory (the same map, slice backing
-// array or pointee). Two pools handed out by a store, or a pool and its Clone, must share
-// nothing, or a caller mutating one would silently change the other.
+// array or pointee). Two records handed out by a store, or a pool and its Clone, must
+// share nothing, or a caller mutating one would silently change the other.
 func sharedRefs(a, b any) []string {
 	var out []string
 	var walk func(a, b reflect.Value, path string)
@@ -208,7 +219,7 @@ func sharedRefs(a, b any) []string {
 			}
 		}
 	}
-	walk(reflect.ValueOf(a), reflect.ValueOf(b), "Pool")
+	walk(reflect.ValueOf(a), reflect.ValueOf(b), reflect.TypeOf(a).String())
 	return out
 }
 
@@ -263,6 +274,137 @@ func show(v reflect.Value) string {
 func requirePoolEqual(t *testing.T, what string, got, want *storage.Pool) {
 	t.Helper()
 	if d := diffPools(got, want); len(d) > 0 {
+		t.Errorf("%s differs from what was stored:", what)
+		for _, l := range d {
+			t.Errorf("  %s", l)
+		}
+	}
+}
+
+// loginOf builds a Login.
+func loginOf(provider, subject string) storage.Login {
+	return storage.Login{Provider: provider, Subject: subject}
+}
+
+// newIdentity returns an identity of poolID with a new ID in the pool's region and the
+// given logins (nil when there are none). Its times have a non-UTC zone, nanoseconds and
+// a monotonic reading, none of which a backend has to keep beyond the millisecond.
+func newIdentity(poolID string, logins ...storage.Login) *storage.Identity {
+	region, _, _ := strings.Cut(poolID, ":")
+	zone := time.FixedZone("UTC-5", -5*60*60)
+	created := time.Date(2024, 5, 6, 7, 8, 9, 987654321, zone)
+	return &storage.Identity{
+		PoolID:    poolID,
+		ID:        newID(region),
+		Logins:    logins,
+		CreatedAt: created,
+		UpdatedAt: time.Now(),
+	}
+}
+
+func cloneIdentity(id *storage.Identity) *storage.Identity {
+	c := *id
+	c.Logins = slices.Clone(id.Logins)
+	return &c
+}
+
+// fullKeys returns keys with every field set, key material that is not valid UTF-8, a
+// retired key with an expiry and the current one without (the zero time).
+func fullKeys() *storage.Keys {
+	zone := time.FixedZone("UTC+9", 9*60*60)
+	return &storage.Keys{
+		SigningKeyID: "key-2024-05 \"ü\"",
+		SigningKey:   []byte{0x00, 0x01, 0xfe, 0xff, '"', '\\', 0x80, 'k'},
+		VerificationKeys: []storage.VerificationKey{
+			{KeyID: "key-2024-05 \"ü\"", PublicKey: []byte{0x30, 0x82, 0x01, 0x22, 0x00, 0xff}},
+			{KeyID: "key-2024-04", PublicKey: []byte("-----BEGIN PUBLIC KEY-----\n..."), Expiry: time.Date(2024, 5, 8, 1, 2, 3, 456789012, zone)},
+		},
+		NextRotation: time.Date(2024, 6, 1, 0, 0, 0, 123456789, zone),
+	}
+}
+
+func cloneKeys(k *storage.Keys) *storage.Keys {
+	c := *k
+	c.SigningKey = slices.Clone(k.SigningKey)
+	if k.VerificationKeys != nil {
+		c.VerificationKeys = make([]storage.VerificationKey, len(k.VerificationKeys))
+		for i, v := range k.VerificationKeys {
+			v.PublicKey = slices.Clone(v.PublicKey)
+			c.VerificationKeys[i] = v
+		}
+	}
+	return &c
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// diffDeep describes how got differs from want, anywhere inside them. Times compare as
+// instants at the millisecond; maps and slices must agree on nil versus empty.
+func diffDeep(got, want any) []string {
+	var d []string
+	var walk func(g, w reflect.Value, path string)
+	walk = func(g, w reflect.Value, path string) {
+		if g.Type() == timeType {
+			gt, wt := g.Interface().(time.Time), w.Interface().(time.Time)
+			if !gt.Truncate(time.Millisecond).Equal(wt.Truncate(time.Millisecond)) {
+				d = append(d, fmt.Sprintf("%s: got %v, want %v", path, gt, wt))
+			}
+			return
+		}
+		switch g.Kind() {
+		case reflect.Pointer:
+			if g.IsNil() || w.IsNil() {
+				if g.IsNil() != w.IsNil() {
+					d = append(d, fmt.Sprintf("%s: got %s, want %s", path, show(g), show(w)))
+				}
+				return
+			}
+			walk(g.Elem(), w.Elem(), path)
+		case reflect.Struct:
+			for i := range g.NumField() {
+				walk(g.Field(i), w.Field(i), path+"."+g.Type().Field(i).Name)
+			}
+		case reflect.Slice, reflect.Map:
+			if g.IsNil() != w.IsNil() || g.Len() != w.Len() {
+				msg := fmt.Sprintf("%s: got %s, want %s", path, show(g), show(w))
+				if g.Len() == 0 && w.Len() == 0 {
+					msg += " (nil and empty must be kept apart)"
+				}
+				d = append(d, msg)
+				return
+			}
+			if g.Kind() == reflect.Map {
+				for it := w.MapRange(); it.Next(); {
+					gv := g.MapIndex(it.Key())
+					if !gv.IsValid() {
+						d = append(d, fmt.Sprintf("%s: key %v missing", path, it.Key()))
+						continue
+					}
+					walk(gv, it.Value(), fmt.Sprintf("%s[%v]", path, it.Key()))
+				}
+				return
+			}
+			for i := range g.Len() {
+				walk(g.Index(i), w.Index(i), fmt.Sprintf("%s[%d]", path, i))
+			}
+		default:
+			if g.Interface() != w.Interface() {
+				d = append(d, fmt.Sprintf("%s: got %#v, want %#v", path, g.Interface(), w.Interface()))
+			}
+		}
+	}
+	g, w := reflect.ValueOf(got), reflect.ValueOf(want)
+	if g.Type() != w.Type() {
+		return []string{fmt.Sprintf("got a %v, want a %v", g.Type(), w.Type())}
+	}
+	walk(g, w, g.Type().String())
+	return d
+}
+
+// requireEqual reports the differences diffDeep finds between got and want.
+func requireEqual(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if d := diffDeep(got, want); len(d) > 0 {
 		t.Errorf("%s differs from what was stored:", what)
 		for _, l := range d {
 			t.Errorf("  %s", l)

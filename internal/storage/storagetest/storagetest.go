@@ -33,10 +33,28 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"UpdateImmutableFields", testUpdateImmutable},
 		{"UpdateConcurrentNoLostUpdates", testUpdateConcurrent},
 		{"Delete", testDelete},
+		{"GetPoolByID", testGetPoolByID},
+		{"PrincipalTagMapsRoundTrip", testPrincipalTagMaps},
 		{"ListOrderPagingScoping", testListPaging},
 		{"ListPagingUnderModification", testListUnderModification},
 		{"Quota", testQuota},
 		{"QuotaConcurrent", testQuotaConcurrent},
+		{"IdentityPutGetRoundTrip", testIdentityRoundTrip},
+		{"IdentityTxSeesOwnWrites", testIdentityTxSeesOwnWrites},
+		{"IdentityPutReplacesLogins", testIdentityPutReplaces},
+		{"IdentityPutConflict", testIdentityPutConflict},
+		{"IdentityPutMissingPool", testIdentityPutMissingPool},
+		{"IdentityFnErrorAborts", testIdentityFnError},
+		{"IdentityDelete", testIdentityDelete},
+		{"DeletePoolRemovesIdentities", testDeletePoolRemovesIdentities},
+		{"ListIdentitiesPagingScoping", testListIdentities},
+		{"ListIdentitiesUnderModification", testListIdentitiesUnderModification},
+		{"IdentityConcurrentGetOrCreate", testIdentityConcurrentGetOrCreate},
+		{"IdentityConcurrentMoveLogins", testIdentityConcurrentMoveLogins},
+		{"KeysNotFoundThenCreate", testKeysCreate},
+		{"KeysRoundTrip", testKeysRoundTrip},
+		{"KeysUnchangedAndAbort", testKeysUnchangedAndAbort},
+		{"KeysConcurrentRotation", testKeysConcurrentRotation},
 		{"Ping", testPing},
 		{"Close", testClose},
 	} {
@@ -191,6 +209,9 @@ func testUpdatePersists(t *testing.T, s storage.Store) {
 		rm.Type = "Rules"
 		rm.Rules = []storage.MappingRule{{Claim: "sub", MatchType: "StartsWith", Value: "us-", RoleARN: "arn:aws:iam::" + acctA + ":role/us"}}
 		q.RoleMappings["graph.facebook.com"] = rm
+		delete(q.PrincipalTagMaps, "cognito-idp."+regionA+".amazonaws.com/"+regionA+"_AbCdEf123")
+		q.PrincipalTagMaps["arn:aws:iam::"+acctA+":oidc-provider/server.example.com"].Tags["added"] = "claim"
+		q.PrincipalTagMaps["accounts.google.com"] = storage.PrincipalTagMap{UseDefaults: true, Tags: map[string]string{}}
 		q.UpdatedAt = updatedAt
 		want = q.Clone()
 		return nil
@@ -349,6 +370,83 @@ func testDelete(t *testing.T, s storage.Store) {
 		t.Errorf("ListPools after DeletePool = %v, want %v", rows, want)
 	}
 	requirePoolEqual(t, "the other pool after DeletePool", mustGet(t, s, acctA, kept.ID), kept)
+}
+
+func testGetPoolByID(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	a, b := fullPool(acctA, regionA, ptr(true)), fullPool(acctB, regionB, nil)
+	wantA, wantB := a.Clone(), b.Clone()
+	mustCreate(t, s, a)
+	mustCreate(t, s, b)
+
+	for _, want := range []*storage.Pool{wantA, wantB} {
+		got, err := s.GetPoolByID(ctx, want.ID)
+		if err != nil {
+			t.Fatalf("GetPoolByID(%s) of account %s: %v", want.ID, want.AccountID, err)
+		}
+		requirePoolEqual(t, "GetPoolByID of account "+want.AccountID, got, want)
+		again, err := s.GetPoolByID(ctx, want.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sh := sharedRefs(again, got); len(sh) > 0 {
+			t.Errorf("two GetPoolByID results share %v", sh)
+		}
+	}
+	_, err := s.GetPoolByID(ctx, newID(regionA))
+	wantErr(t, "GetPoolByID of unknown ID", err, storage.ErrNotFound)
+
+	// It sees updates and deletes like GetPool does.
+	if _, err := s.UpdatePool(ctx, acctA, a.ID, func(q *storage.Pool) error { q.Name = "renamed"; return nil }); err != nil {
+		t.Fatalf("UpdatePool: %v", err)
+	}
+	if got, err := s.GetPoolByID(ctx, a.ID); err != nil || got.Name != "renamed" {
+		t.Errorf("GetPoolByID after UpdatePool = %v, %v; want the new name", got, err)
+	}
+	if err := s.DeletePool(ctx, acctB, b.ID); err != nil {
+		t.Fatalf("DeletePool: %v", err)
+	}
+	_, err = s.GetPoolByID(ctx, b.ID)
+	wantErr(t, "GetPoolByID after DeletePool", err, storage.ErrNotFound)
+}
+
+// testPrincipalTagMaps round-trips PrincipalTagMaps through create and update in every
+// shape: nil, empty, and entries with UseDefaults or Tags that are nil, empty or filled.
+func testPrincipalTagMaps(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	shapes := map[string]map[string]storage.PrincipalTagMap{
+		"nil":   nil,
+		"empty": {},
+		"filled": {
+			"cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123":     {UseDefaults: true},
+			"arn:aws:iam::" + acctA + ":oidc-provider/server.example.com": {Tags: map[string]string{"dept": "custom:dept", "ü \"q\"": "sub"}},
+			"arn:aws:iam::" + acctA + ":saml-provider/corp":               {Tags: map[string]string{}},
+			"accounts.google.com": {UseDefaults: true, Tags: map[string]string{"email": "email"}},
+		},
+		"UseDefaults only": {"graph.facebook.com": {UseDefaults: true}},
+	}
+	for name, m := range shapes {
+		p := minimalPool(acctA, regionA)
+		p.PrincipalTagMaps = m
+		want := p.Clone()
+		mustCreate(t, s, p)
+		requirePoolEqual(t, name+": GetPool", mustGet(t, s, acctA, p.ID), want)
+
+		// Every shape can become every other through UpdatePool.
+		for other, m2 := range shapes {
+			got, err := s.UpdatePool(ctx, acctA, p.ID, func(q *storage.Pool) error {
+				requirePoolEqual(t, name+": pool passed to fn", q, want)
+				q.PrincipalTagMaps = (&storage.Pool{PrincipalTagMaps: m2}).Clone().PrincipalTagMaps
+				want = q.Clone()
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("%s -> %s: UpdatePool: %v", name, other, err)
+			}
+			requirePoolEqual(t, name+" -> "+other+": UpdatePool result", got, want)
+			requirePoolEqual(t, name+" -> "+other+": GetPool", mustGet(t, s, acctA, p.ID), want)
+		}
+	}
 }
 
 // createListed creates n pools with random IDs in account+region and returns their
@@ -661,5 +759,28 @@ func testClose(t *testing.T, s storage.Store) {
 	}
 	if _, err := s.ListPools(ctx, acctA, regionA, "", 10); err == nil {
 		t.Error("ListPools after Close succeeded")
+	}
+	if _, err := s.GetPoolByID(ctx, p.ID); err == nil {
+		t.Error("GetPoolByID after Close succeeded")
+	}
+	if _, err := s.GetIdentity(ctx, newID(regionA)); err == nil {
+		t.Error("GetIdentity after Close succeeded")
+	}
+	if _, err := s.FindLogin(ctx, p.ID, "login.example.com", "u"); err == nil {
+		t.Error("FindLogin after Close succeeded")
+	}
+	if _, err := s.ListIdentities(ctx, p.ID, "", 10, false); err == nil {
+		t.Error("ListIdentities after Close succeeded")
+	}
+	if err := s.UpdateIdentities(ctx, func(tx storage.IdentityTx) error {
+		return tx.Put(ctx, newIdentity(p.ID))
+	}); err == nil {
+		t.Error("UpdateIdentities after Close succeeded")
+	}
+	if _, err := s.GetKeys(ctx); err == nil {
+		t.Error("GetKeys after Close succeeded")
+	}
+	if _, err := s.UpdateKeys(ctx, func(*storage.Keys) (*storage.Keys, error) { return fullKeys(), nil }); err == nil {
+		t.Error("UpdateKeys after Close succeeded")
 	}
 }

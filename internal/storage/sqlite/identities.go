@@ -1,0 +1,268 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/idpool/idpool/internal/storage"
+)
+
+const (
+	// selectIdentity reads an identity and its logins in one statement, so that the two
+	// come from one snapshot even outside a transaction. It yields one row per login in link
+	// order, or a single row with NULL provider and subject when there is none.
+	selectIdentity = `SELECT i.pool_id, i.disabled, i.logins_nil, i.created_at, i.updated_at, l.provider, l.subject
+		FROM identities AS i LEFT JOIN logins AS l ON l.identity_id = i.id
+		WHERE i.id = ? ORDER BY l.position`
+	selectOwner    = `SELECT identity_id FROM logins WHERE pool_id = ? AND provider = ? AND subject = ?`
+	upsertIdentity = `INSERT INTO identities (id, pool_id, disabled, logins_nil, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET pool_id = excluded.pool_id, disabled = excluded.disabled,
+			logins_nil = excluded.logins_nil, created_at = excluded.created_at, updated_at = excluded.updated_at`
+	deleteLogins   = `DELETE FROM logins WHERE identity_id = ?`
+	insertLogin    = `INSERT INTO logins (pool_id, provider, subject, identity_id, position) VALUES (?, ?, ?, ?, ?)`
+	deleteIdentity = `DELETE FROM identities WHERE id = ?`
+
+	// listIdentities pages through a pool's identities with their logins. The subquery
+	// picks the page from an index in id order; the join then adds the logins.
+	listIdentities = `SELECT i.id, i.pool_id, i.disabled, i.logins_nil, i.created_at, i.updated_at, l.provider, l.subject
+		FROM (SELECT * FROM identities WHERE pool_id = ? AND id > ? ORDER BY id LIMIT ?) AS i
+		LEFT JOIN logins AS l ON l.identity_id = i.id
+		ORDER BY i.id, l.position`
+	// listEnabledIdentities is listIdentities for hideDisabled. The literal "disabled = 0"
+	// is what lets SQLite use the partial index identities_pool_id_enabled.
+	listEnabledIdentities = `SELECT i.id, i.pool_id, i.disabled, i.logins_nil, i.created_at, i.updated_at, l.provider, l.subject
+		FROM (SELECT * FROM identities WHERE pool_id = ? AND disabled = 0 AND id > ? ORDER BY id LIMIT ?) AS i
+		LEFT JOIN logins AS l ON l.identity_id = i.id
+		ORDER BY i.id, l.position`
+)
+
+// identityRow is one row of selectIdentity or listIdentities, less the identity ID.
+type identityRow struct {
+	poolID            string
+	disabled, noLogin bool // noLogin: logins_nil
+	created, updated  int64
+	provider, subject sql.NullString
+}
+
+func (r *identityRow) identity(id string) *storage.Identity {
+	ident := &storage.Identity{
+		PoolID:    r.poolID,
+		ID:        id,
+		Disabled:  r.disabled,
+		CreatedAt: fromMillis(r.created),
+		UpdatedAt: fromMillis(r.updated),
+	}
+	if !r.noLogin {
+		ident.Logins = []storage.Login{} // empty, not nil: no allocation
+	}
+	return ident
+}
+
+func (r *identityRow) addLogin(ident *storage.Identity) {
+	if r.provider.Valid {
+		if cap(ident.Logins) == 0 {
+			// Most identities have one or two logins: one allocation instead of two.
+			ident.Logins = make([]storage.Login, 0, 2)
+		}
+		ident.Logins = append(ident.Logins, storage.Login{Provider: r.provider.String, Subject: r.subject.String})
+	}
+}
+
+// readIdentity reads the rows of selectIdentity. No row is storage.ErrNotFound.
+func readIdentity(rows *sql.Rows, err error, identityID string) (*storage.Identity, error) {
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read identity %s: %w", identityID, err)
+	}
+	defer rows.Close()
+	var (
+		ident *storage.Identity
+		r     identityRow
+	)
+	for rows.Next() {
+		if err := rows.Scan(&r.poolID, &r.disabled, &r.noLogin, &r.created, &r.updated, &r.provider, &r.subject); err != nil {
+			return nil, fmt.Errorf("sqlite: read identity %s: %w", identityID, err)
+		}
+		if ident == nil {
+			ident = r.identity(identityID)
+		}
+		r.addLogin(ident)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: read identity %s: %w", identityID, err)
+	}
+	if ident == nil {
+		return nil, fmt.Errorf("sqlite: identity %s: %w", identityID, storage.ErrNotFound)
+	}
+	return ident, nil
+}
+
+func readOwner(row *sql.Row, poolID, provider, subject string) (string, error) {
+	var id string
+	err := row.Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("sqlite: login %s/%s in pool %s: %w", provider, subject, poolID, storage.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: find login in pool %s: %w", poolID, err)
+	}
+	return id, nil
+}
+
+// GetIdentity implements storage.IdentityStore with a statement prepared at Open: it runs
+// on every GetCredentialsForIdentity.
+func (s *Store) GetIdentity(ctx context.Context, identityID string) (*storage.Identity, error) {
+	ctx, err := pointRead(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read identity %s: %w", identityID, err)
+	}
+	rows, err := s.getIdentity.QueryContext(ctx, identityID)
+	return readIdentity(rows, err, identityID)
+}
+
+// FindLogin implements storage.IdentityStore with a statement prepared at Open: it runs on
+// every GetId of a known login. It is one lookup in the logins table's primary key, which
+// holds identity_id.
+func (s *Store) FindLogin(ctx context.Context, poolID, provider, subject string) (string, error) {
+	ctx, err := pointRead(ctx)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: find login in pool %s: %w", poolID, err)
+	}
+	return readOwner(s.findLogin.QueryRowContext(ctx, poolID, provider, subject), poolID, provider, subject)
+}
+
+// ListIdentities implements storage.IdentityStore. A limit of zero or less means no limit.
+// Identities and logins come from one statement, so one snapshot.
+func (s *Store) ListIdentities(ctx context.Context, poolID, afterID string, limit int, hideDisabled bool) ([]*storage.Identity, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite's "no limit"
+	}
+	q := listIdentities
+	if hideDisabled {
+		q = listEnabledIdentities
+	}
+	rows, err := s.r.QueryContext(ctx, q, poolID, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list identities: %w", err)
+	}
+	defer rows.Close()
+	var (
+		out []*storage.Identity
+		id  string
+		r   identityRow
+	)
+	for rows.Next() {
+		if err := rows.Scan(&id, &r.poolID, &r.disabled, &r.noLogin, &r.created, &r.updated, &r.provider, &r.subject); err != nil {
+			return nil, fmt.Errorf("sqlite: list identities: %w", err)
+		}
+		if len(out) == 0 || out[len(out)-1].ID != id {
+			out = append(out, r.identity(id))
+		}
+		r.addLogin(out[len(out)-1])
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list identities: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateIdentities implements storage.IdentityStore. fn runs inside one IMMEDIATE
+// transaction on the writer connection, like UpdatePool's updater: every other write of
+// this Store waits for it, so it must not block or call back into the Store. It never
+// needs to retry: the write lock is held from BEGIN, so nothing fn reads can change under
+// it. A panic in fn rolls the transaction back.
+func (s *Store) UpdateIdentities(ctx context.Context, fn func(tx storage.IdentityTx) error) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		return fn(&identityTx{s: s, tx: tx})
+	})
+}
+
+// identityTx is the storage.IdentityTx of one UpdateIdentities call. Its methods run the
+// writer's prepared statements bound to tx; once fn has returned, they fail with
+// sql.ErrTxDone.
+type identityTx struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+func (t *identityTx) Identity(ctx context.Context, identityID string) (*storage.Identity, error) {
+	rows, err := t.tx.StmtContext(ctx, t.s.txGetIdentity).QueryContext(ctx, identityID)
+	return readIdentity(rows, err, identityID)
+}
+
+func (t *identityTx) OwnerOf(ctx context.Context, poolID, provider, subject string) (string, error) {
+	return readOwner(t.tx.StmtContext(ctx, t.s.txOwnerOf).QueryRowContext(ctx, poolID, provider, subject), poolID, provider, subject)
+}
+
+// Put replaces the identity row and its logins. Every check that can fail is made before
+// the first write, and the first write fails whole or not at all, so a Put that returns an
+// error has changed nothing even if fn goes on and commits.
+func (t *identityTx) Put(ctx context.Context, ident *storage.Identity) error {
+	if ident == nil {
+		return errors.New("sqlite: Put: nil identity")
+	}
+	id := ident.ID
+	for i, l := range ident.Logins {
+		for _, m := range ident.Logins[:i] {
+			if l == m {
+				return fmt.Errorf("sqlite: identity %s lists login %s/%s twice", id, l.Provider, l.Subject)
+			}
+		}
+	}
+	if len(ident.Logins) > 0 {
+		owner := t.tx.StmtContext(ctx, t.s.txOwnerOf)
+		for _, l := range ident.Logins {
+			var other string
+			err := owner.QueryRowContext(ctx, ident.PoolID, l.Provider, l.Subject).Scan(&other)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return fmt.Errorf("sqlite: put identity %s: %w", id, err)
+			case other != id:
+				return fmt.Errorf("sqlite: login %s/%s belongs to identity %s: %w", l.Provider, l.Subject, other, storage.ErrConflict)
+			}
+		}
+	}
+
+	_, err := t.tx.StmtContext(ctx, t.s.txUpsertIdentity).ExecContext(ctx,
+		id, ident.PoolID, ident.Disabled, ident.Logins == nil, toMillis(ident.CreatedAt), toMillis(ident.UpdatedAt))
+	if isForeignKeyViolation(err) {
+		return fmt.Errorf("sqlite: pool %s of identity %s: %w", ident.PoolID, id, storage.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: put identity %s: %w", id, err)
+	}
+	if _, err := t.tx.StmtContext(ctx, t.s.txDeleteLogins).ExecContext(ctx, id); err != nil {
+		return fmt.Errorf("sqlite: put identity %s: %w", id, err)
+	}
+	if len(ident.Logins) > 0 {
+		insert := t.tx.StmtContext(ctx, t.s.txInsertLogin)
+		for i, l := range ident.Logins {
+			_, err := insert.ExecContext(ctx, ident.PoolID, l.Provider, l.Subject, id, i)
+			if isPrimaryKeyViolation(err) { // a backstop: the checks above should have caught it
+				return fmt.Errorf("sqlite: login %s/%s of identity %s: %w", l.Provider, l.Subject, id, storage.ErrConflict)
+			}
+			if err != nil {
+				return fmt.Errorf("sqlite: put identity %s: %w", id, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (t *identityTx) Delete(ctx context.Context, identityID string) error {
+	res, err := t.tx.StmtContext(ctx, t.s.txDeleteIdentity).ExecContext(ctx, identityID)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete identity %s: %w", identityID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: delete identity %s: %w", identityID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlite: identity %s: %w", identityID, storage.ErrNotFound)
+	}
+	return nil
+}
