@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,7 +32,16 @@ const (
 type testServer struct {
 	URL     string
 	DataDir string
+	Server  *server.Server
+	// Clock drives tokens and key rotation (not SigV4, which the SDKs sign with real time).
+	Clock *fakeClock
 }
+
+// fakeClock is the wall clock plus an offset tests can step forward.
+type fakeClock struct{ offset atomic.Int64 }
+
+func (c *fakeClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *fakeClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // startServer runs an in-process idpool on a free loopback port with its own data
 // directory. Extra args are serve flags.
@@ -63,7 +73,8 @@ func startServerIn(t *testing.T, dir string, args ...string) *testServer {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, log)
+	clock := &fakeClock{}
+	srv, err := server.New(ctx, cfg, log, server.WithClock(clock.Now))
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -84,7 +95,7 @@ func startServerIn(t *testing.T, dir string, args ...string) *testServer {
 			t.Errorf("server stopped with %v", err)
 		}
 	})
-	return &testServer{URL: "http://" + addr.String(), DataDir: dir}
+	return &testServer{URL: "http://" + addr.String(), DataDir: dir, Server: srv, Clock: clock}
 }
 
 // client returns a Go SDK client signing with the given credentials (the test admin key

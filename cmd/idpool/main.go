@@ -1,7 +1,8 @@
 // Command idpool is a self-hostable server for the Amazon Cognito Identity API.
 //
-//	idpool serve [flags]   run the server (see idpool serve -h)
-//	idpool version         print the version
+//	idpool serve [flags]         run the server (see idpool serve -h)
+//	idpool keys rotate [flags]   rotate the token signing key of a deployment now
+//	idpool version               print the version
 package main
 
 import (
@@ -27,8 +28,10 @@ func main() {
 const usage = `usage: idpool <command> [flags]
 
 commands:
-  serve     run the Cognito Identity server
-  version   print the version
+  serve          run the Cognito Identity server
+  keys rotate    rotate the token signing key now (takes serve's storage flags);
+                 running servers pick the new key up within a minute
+  version        print the version
 `
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -39,6 +42,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], getenv, stdout, stderr)
+	case "keys":
+		if len(args) < 2 || args[1] != "rotate" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		return rotateKeys(args[2:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "idpool", server.Version)
 		return 0
@@ -86,6 +95,26 @@ func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 		return 1
 	}
 	log.Info("stopped")
+	return 0
+}
+
+func rotateKeys(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := config.ParseServe(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "idpool:", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := server.RotateKeys(ctx, cfg, log); err != nil {
+		log.Error("rotating keys", "err", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "signing key rotated")
 	return 0
 }
 

@@ -40,6 +40,11 @@ type Config struct {
 	Region string
 	Store  storage.Store
 	Limits Limits
+	// Issuer signs the OpenID tokens the service hands out and checks them when they come
+	// back as logins.
+	Issuer TokenIssuer
+	// Logins verifies external providers' tokens; nil refuses them with a clear error.
+	Logins LoginVerifier
 	// Now is the clock; injected so tests can step it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -50,6 +55,8 @@ type Service struct {
 	region string
 	store  storage.Store
 	limits Limits
+	issuer TokenIssuer
+	logins LoginVerifier
 	now    func() time.Time
 	log    *slog.Logger
 }
@@ -64,7 +71,7 @@ func New(c Config) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{region: c.Region, store: c.Store, limits: c.Limits.withDefaults(), now: now, log: log}
+	return &Service{region: c.Region, store: c.Store, limits: c.Limits.withDefaults(), issuer: c.Issuer, logins: c.Logins, now: now, log: log}
 }
 
 // newID returns "<region>:<guid>", the form of pool and identity IDs.

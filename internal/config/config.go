@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
+	"github.com/idpool/idpool/internal/oidc"
 	"github.com/idpool/idpool/internal/storage"
 	"github.com/idpool/idpool/internal/storage/sqlite"
 )
@@ -46,6 +48,11 @@ type Config struct {
 	// it is shown once.
 	GeneratedCredential *Credential
 	MaxPoolsPerAccount  int
+	// KeyRotationPeriod is how often the token signing key rotates; 0 means the issuer's
+	// default.
+	KeyRotationPeriod time.Duration
+	// KeyEncryptionKey, when set, encrypts signing keys at rest (32 bytes).
+	KeyEncryptionKey []byte
 }
 
 // Credential is an admin access key and the account it acts for.
@@ -74,7 +81,7 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.StringVar(&c.DatabaseURL, "database-url", "", "storage; empty means SQLite in the data directory")
 	fs.StringVar(&c.Region, "region", "us-east-1", "the AWS region this server is")
 	fs.StringVar(&c.AccountID, "account-id", "000000000000", "account of the admin credential given by flags or generated, and of --auth=none callers")
-	fs.StringVar(&c.IssuerURL, "issuer-url", "", "public URL of the OpenID issuer (default http://<listen>)")
+	fs.StringVar(&c.IssuerURL, "issuer-url", "", "public URL of the OpenID token issuer (default http://<bound address>)")
 	var akid, secret string
 	fs.StringVar(&akid, "access-key-id", "", "admin access key ID for signed operations")
 	fs.StringVar(&secret, "secret-access-key", "", "admin secret access key for signed operations")
@@ -83,6 +90,9 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.IntVar(&c.MaxPoolsPerAccount, "max-pools-per-account", 1000, "identity pools per account and region")
+	fs.DurationVar(&c.KeyRotationPeriod, "key-rotation-period", 0, "how often the token signing key rotates (default 24h)")
+	var kek string
+	fs.StringVar(&kek, "key-encryption-key", "", "base64 of 32 bytes: encrypts signing keys at rest (prefer the environment variable)")
 
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -117,10 +127,18 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	if !accountPattern.MatchString(c.AccountID) {
 		return nil, fmt.Errorf("--account-id %q must be 12 digits", c.AccountID)
 	}
-	if c.IssuerURL == "" {
-		c.IssuerURL = "http://" + c.Listen
-	}
+	// An empty issuer URL defaults to the address the server binds, known only then.
 	c.IssuerURL = strings.TrimRight(c.IssuerURL, "/")
+	if c.KeyRotationPeriod < 0 {
+		return nil, errors.New("--key-rotation-period must not be negative")
+	}
+	if kek != "" {
+		k, err := oidc.ParseKEK(kek)
+		if err != nil {
+			return nil, fmt.Errorf("--key-encryption-key: %w", err)
+		}
+		c.KeyEncryptionKey = k
+	}
 	switch AuthMode(auth) {
 	case AuthSigV4, AuthNone:
 		c.Auth = AuthMode(auth)

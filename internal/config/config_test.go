@@ -16,7 +16,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Listen != "127.0.0.1:4577" || c.Region != "us-east-1" || c.AccountID != "000000000000" ||
-		c.IssuerURL != "http://127.0.0.1:4577" || c.Auth != AuthSigV4 || c.DataDir != "./idpool-data" {
+		c.IssuerURL != "" || c.Auth != AuthSigV4 || c.DataDir != "./idpool-data" {
 		t.Fatalf("%+v", c)
 	}
 }
@@ -28,7 +28,7 @@ func TestFlagWinsOverEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Region != "eu-west-1" || c.Listen != "127.0.0.1:9999" || c.MaxPoolsPerAccount != 7 || c.IssuerURL != "http://127.0.0.1:9999" {
+	if c.Region != "eu-west-1" || c.Listen != "127.0.0.1:9999" || c.MaxPoolsPerAccount != 7 {
 		t.Fatalf("%+v", c)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/idpool/idpool/internal/api"
@@ -14,6 +16,7 @@ import (
 	"github.com/idpool/idpool/internal/cognito"
 	"github.com/idpool/idpool/internal/config"
 	"github.com/idpool/idpool/internal/metrics"
+	"github.com/idpool/idpool/internal/oidc"
 	"github.com/idpool/idpool/internal/sigv4"
 	"github.com/idpool/idpool/internal/storage"
 )
@@ -25,15 +28,50 @@ var Version = "dev"
 type Server struct {
 	cfg     *config.Config
 	log     *slog.Logger
+	ln      net.Listener
 	store   storage.Store
+	issuer  *oidc.Issuer
 	handler http.Handler
 }
 
-// New opens storage and wires every component.
-func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
+// Option adjusts a Server for tests.
+type Option func(*options)
+
+type options struct{ now func() time.Time }
+
+// WithClock replaces the wall clock, so tests can step time.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// New binds the listener, opens storage and wires every component. Binding first lets
+// the issuer URL default to the address actually bound (port 0 in tests).
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*Server, error) {
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, err
+	}
+	issuerURL := cfg.IssuerURL
+	if issuerURL == "" {
+		issuerURL = "http://" + ln.Addr().String()
+	}
+	u, err := url.Parse(issuerURL)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("issuer URL %q: %w", issuerURL, err)
+	}
 	store, err := cfg.OpenStore(ctx)
 	if err != nil {
+		ln.Close()
 		return nil, fmt.Errorf("opening storage: %w", err)
+	}
+	issuer, err := newIssuer(ctx, cfg, issuerURL, store, o.now, log)
+	if err != nil {
+		ln.Close()
+		store.Close()
+		return nil, err
 	}
 	names := make([]string, 0, len(api.Operations)+1)
 	for _, op := range api.Operations {
@@ -51,6 +89,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		Region: cfg.Region,
 		Store:  store,
 		Limits: cognito.Limits{PoolsPerAccount: cfg.MaxPoolsPerAccount},
+		Issuer: issuer,
+		Now:    o.now,
 		Logger: log,
 	})
 	cognitoAPI := awsjson.New(awsjson.Config{
@@ -83,26 +123,73 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /metrics", reg.Handler())
+	issuerPath := strings.TrimRight(u.Path, "/")
+	mux.Handle("GET "+issuerPath+"/.well-known/openid-configuration", issuer.DiscoveryHandler())
+	mux.Handle("GET "+issuerPath+"/.well-known/jwks_uri", issuer.JWKSHandler())
 	mux.Handle("/", cognitoAPI)
 
-	return &Server{cfg: cfg, log: log, store: store, handler: withInFlight(reg, withCORS(mux))}, nil
+	return &Server{cfg: cfg, log: log, ln: ln, store: store, issuer: issuer, handler: withInFlight(reg, withCORS(mux))}, nil
+}
+
+// newIssuer builds the OpenID token issuer on the shared key store.
+func newIssuer(ctx context.Context, cfg *config.Config, issuerURL string, keys storage.KeyStore, now func() time.Time, log *slog.Logger) (*oidc.Issuer, error) {
+	issuer, err := oidc.New(ctx, oidc.Config{
+		IssuerURL:      issuerURL,
+		Keys:           keys,
+		Now:            now,
+		RotationPeriod: cfg.KeyRotationPeriod,
+		KEK:            cfg.KeyEncryptionKey,
+		Logger:         log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("preparing signing keys: %w", err)
+	}
+	return issuer, nil
+}
+
+// Addr is the address the server is bound to.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// RotateKeys rotates the signing key now; the other nodes pick the new key up from storage.
+func (s *Server) RotateKeys(ctx context.Context) error {
+	_, err := s.issuer.Rotate(ctx, true)
+	return err
+}
+
+// RotateKeys rotates the signing keys of the deployment cfg names without serving it, for
+// `idpool keys rotate`; running servers pick the new key up from storage.
+func RotateKeys(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	store, err := cfg.OpenStore(ctx)
+	if err != nil {
+		return fmt.Errorf("opening storage: %w", err)
+	}
+	defer store.Close()
+	issuerURL := cfg.IssuerURL
+	if issuerURL == "" {
+		issuerURL = "http://" + cfg.Listen
+	}
+	issuer, err := newIssuer(ctx, cfg, issuerURL, store, time.Now, log)
+	if err != nil {
+		return err
+	}
+	_, err = issuer.Rotate(ctx, true)
+	return err
 }
 
 // Handler is the server's whole HTTP surface, for tests that serve it themselves.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close releases storage. Run calls it on its way out.
-func (s *Server) Close() error { return s.store.Close() }
+// Close releases the listener and storage. Run calls it on its way out.
+func (s *Server) Close() error {
+	s.ln.Close()
+	return s.store.Close()
+}
 
-// Run listens on the configured address and serves until ctx is done, then lets in-flight
+// Run serves on the bound listener until ctx is done, then lets in-flight
 // requests finish (up to shutdownGrace) and closes storage. ready, if not nil, receives
 // the bound address once the listener is open.
 func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
-	if err != nil {
-		s.Close()
-		return err
-	}
+	ln := s.ln
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -117,18 +204,27 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	issuerCtx, stopIssuer := context.WithCancel(ctx)
+	issuerDone := make(chan struct{})
+	go func() { s.issuer.Run(issuerCtx); close(issuerDone) }()
+	// closeAll stops the background key loop before storage closes under it.
+	closeAll := func() error {
+		stopIssuer()
+		<-issuerDone
+		return s.Close()
+	}
 
 	select {
 	case err := <-errc:
-		s.Close()
+		closeAll()
 		return err
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down: finishing in-flight requests")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
-	if cerr := s.Close(); err == nil {
+	err := srv.Shutdown(shutdownCtx)
+	if cerr := closeAll(); err == nil {
 		err = cerr
 	}
 	if errors.Is(err, http.ErrServerClosed) {
