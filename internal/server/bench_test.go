@@ -65,7 +65,7 @@ func serve(b *testing.B, h http.Handler, req *http.Request, body []byte) *httpte
 func BenchmarkRequestPath(b *testing.B) {
 	srv := benchServer(b)
 	h := srv.Handler()
-	createBody := []byte(`{"IdentityPoolName":"bench","AllowUnauthenticatedIdentities":true,"IdentityPoolTags":{"team":"bench"}}`)
+	createBody := []byte(`{"IdentityPoolName":"bench","AllowUnauthenticatedIdentities":true,"DeveloperProviderName":"login.bench","IdentityPoolTags":{"team":"bench"}}`)
 	w := serve(b, h, signedRequest(b, "CreateIdentityPool", createBody), createBody)
 	var pool struct{ IdentityPoolId string }
 	if err := json.Unmarshal(w.Body.Bytes(), &pool); err != nil || w.Code != 200 {
@@ -80,6 +80,10 @@ func BenchmarkRequestPath(b *testing.B) {
 		{"DescribeIdentityPool", "DescribeIdentityPool", []byte(`{"IdentityPoolId":"` + pool.IdentityPoolId + `"}`), 200},
 		{"ListIdentityPools", "ListIdentityPools", []byte(`{"MaxResults":60}`), 200},
 		{"ValidationError", "DescribeIdentityPool", []byte(`{"IdentityPoolId":"us-east-2:mock"}`), 400},
+		// GetId without logins creates an identity: a durable write each time.
+		{"GetIdUnauthenticated", "GetId", []byte(`{"IdentityPoolId":"` + pool.IdentityPoolId + `"}`), 200},
+		// A known developer user: a read and a token signature.
+		{"GetOpenIdTokenForDeveloperIdentity", "GetOpenIdTokenForDeveloperIdentity", []byte(`{"IdentityPoolId":"` + pool.IdentityPoolId + `","Logins":{"login.bench":"user-1"}}`), 200},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
