@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -111,7 +112,7 @@ func (s *testServer) client(t *testing.T, creds ...aws.CredentialsProvider) *cog
 		BaseEndpoint:     aws.String(s.URL),
 		Credentials:      cp,
 		RetryMaxAttempts: 1,
-		HTTPClient:       &http.Client{Timeout: 30 * time.Second},
+		HTTPClient:       &http.Client{Timeout: 30 * time.Second, Transport: copyBodyTransport{http.DefaultTransport}},
 	})
 }
 
@@ -128,4 +129,27 @@ func wantAPIError(t *testing.T, err error, code, msg string) {
 	if msg != "" && ae.ErrorMessage() != msg {
 		t.Fatalf("%s message:\n got: %s\nwant: %s", code, ae.ErrorMessage(), msg)
 	}
+}
+
+// copyBodyTransport sends an in-memory copy of each request body. The Go SDK closes the
+// request body once response headers arrive (aws/aws-sdk-go-v2#1825, #2737); net/http's
+// last read of a closed body then counts as a write error and closes the connection,
+// which cuts off responses larger than its read buffer. A copy the SDK cannot close
+// avoids that flake.
+type copyBodyTransport struct{ next http.RoundTripper }
+
+func (c copyBodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return c.next.RoundTrip(r)
+	}
+	b, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	cp := r.Clone(r.Context())
+	cp.Body = io.NopCloser(bytes.NewReader(b))
+	cp.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	cp.ContentLength = int64(len(b))
+	return c.next.RoundTrip(cp)
 }
