@@ -59,16 +59,25 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	return 2
 }
 
-func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+// parse reads the serve flags shared by the subcommands that open a deployment. With
+// ok false the command is over and code is its exit code.
+func parse(args []string, getenv func(string) string, stderr io.Writer) (cfg *config.Config, log *slog.Logger, code int, ok bool) {
 	cfg, err := config.ParseServe(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
-		return 0
+		return nil, nil, 0, false
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "idpool:", err)
-		return 2
+		return nil, nil, 2, false
 	}
-	log := newLogger(cfg, stderr)
+	return cfg, newLogger(cfg, stderr), 0, true
+}
+
+func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, log, code, ok := parse(args, getenv, stderr)
+	if !ok {
+		return code
+	}
 	if err := cfg.EnsureCredentials(); err != nil {
 		log.Error("preparing admin credentials", "err", err)
 		return 1
@@ -99,15 +108,10 @@ func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 }
 
 func rotateKeys(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cfg, err := config.ParseServe(args, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	cfg, log, code, ok := parse(args, getenv, stderr)
+	if !ok {
+		return code
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "idpool:", err)
-		return 2
-	}
-	log := newLogger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := server.RotateKeys(ctx, cfg, log); err != nil {
