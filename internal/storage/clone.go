@@ -42,3 +42,16 @@ func (p *Pool) Clone() *Pool {
 	}
 	return &c
 }
+
+// Clone returns a deep copy of p, with the same guarantees as Pool.Clone: nothing is
+// shared, nil stays nil and empty stays empty. Clone of nil is nil.
+func (p *IAMProvider) Clone() *IAMProvider {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	c.ClientIDs = slices.Clone(p.ClientIDs)
+	c.Thumbprints = slices.Clone(p.Thumbprints)
+	c.Tags = maps.Clone(p.Tags)
+	return &c
+}

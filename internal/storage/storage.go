@@ -19,6 +19,7 @@ type Store interface {
 	PoolStore
 	IdentityStore
 	KeyStore
+	ProviderStore
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
@@ -193,4 +194,49 @@ type VerificationKey struct {
 	KeyID     string
 	PublicKey []byte
 	Expiry    time.Time // zero for the current signing key
+}
+
+// ProviderStore keeps the IAM identity providers (OpenID Connect and SAML) that pools
+// trust, scoped by account as IAM's are: a provider of one account is ErrNotFound to all
+// others.
+type ProviderStore interface {
+	// CreateProvider inserts p, or fails with ErrAlreadyExists when its ARN is taken.
+	CreateProvider(ctx context.Context, p *IAMProvider) error
+	// GetProvider returns the provider with that ARN, or ErrNotFound.
+	GetProvider(ctx context.Context, accountID, arn string) (*IAMProvider, error)
+	// ListProviders returns the account's providers of one kind, ordered by ARN.
+	ListProviders(ctx context.Context, accountID, kind string) ([]*IAMProvider, error)
+	// UpdateProvider runs fn on a copy inside one transaction and stores the result, as
+	// UpdatePool does. AccountID, ARN, Kind and CreatedAt cannot be changed by fn.
+	UpdateProvider(ctx context.Context, accountID, arn string, fn func(*IAMProvider) error) (*IAMProvider, error)
+	// DeleteProvider removes the provider, or ErrNotFound.
+	DeleteProvider(ctx context.Context, accountID, arn string) error
+}
+
+// Kinds of IAM identity provider.
+const (
+	ProviderOIDC = "oidc"
+	ProviderSAML = "saml"
+)
+
+// IAMProvider is an OpenID Connect or SAML identity provider registered through the IAM
+// API (or declared in a configuration file).
+type IAMProvider struct {
+	AccountID string
+	ARN       string // arn:aws:iam::<account>:oidc-provider/<host/path> or :saml-provider/<name>
+	Kind      string // ProviderOIDC or ProviderSAML
+
+	// OpenID Connect: the issuer URL with its scheme, the audiences it may issue tokens
+	// for, and the thumbprints of its TLS certificates' CAs.
+	URL         string
+	ClientIDs   []string
+	Thumbprints []string
+
+	// SAML: the metadata document and when it stops being valid (zero: never).
+	SAMLMetadata string
+	ValidUntil   time.Time
+
+	Tags      map[string]string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }

@@ -86,3 +86,52 @@ func TestCloneMutationsDoNotLeak(t *testing.T) {
 		t.Errorf("mutating the original changed the clone")
 	}
 }
+
+func TestProviderCloneNil(t *testing.T) {
+	if c := (*storage.IAMProvider)(nil).Clone(); c != nil {
+		t.Fatalf("nil.Clone() = %v, want nil", c)
+	}
+}
+
+func TestProviderCloneEqualAndUnshared(t *testing.T) {
+	full := fullProvider(acctA, storage.ProviderOIDC)
+	if unset := unsetFields(full); len(unset) > 0 {
+		t.Fatalf("fullProvider leaves %v unset; Clone would not be tested on them", unset)
+	}
+	for name, p := range map[string]*storage.IAMProvider{
+		"full":              full,
+		"minimal":           minimalProvider(acctA, storage.ProviderSAML),
+		"empty collections": emptyCollectionsProvider(acctA, storage.ProviderOIDC),
+	} {
+		c := p.Clone()
+		if c == p {
+			t.Fatalf("%s: Clone returned its receiver", name)
+		}
+		// Exact equality: times with their zones, and nil apart from empty.
+		if !reflect.DeepEqual(c, p) {
+			t.Errorf("%s: Clone differs: %v", name, diffDeep(c, p))
+		}
+		if sh := sharedRefs(c, p); len(sh) > 0 {
+			t.Errorf("%s: Clone shares %v with the original", name, sh)
+		}
+	}
+}
+
+func TestProviderCloneMutationsDoNotLeak(t *testing.T) {
+	p := fullProvider(acctA, storage.ProviderOIDC)
+	want := p.Clone()
+	c := p.Clone()
+	c.ClientIDs[0] = "changed"
+	c.Thumbprints[0] = "changed"
+	c.Tags["team"] = "changed"
+	c.Tags["added"] = "x"
+	if !reflect.DeepEqual(p, want) {
+		t.Errorf("mutating the clone changed the original: %v", diffDeep(p, want))
+	}
+	c = p.Clone()
+	p.ClientIDs[1] = "changed"
+	p.Tags["team"] = "changed"
+	if c.ClientIDs[1] == "changed" || c.Tags["team"] == "changed" {
+		t.Error("mutating the original changed the clone")
+	}
+}

@@ -55,6 +55,15 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"KeysRoundTrip", testKeysRoundTrip},
 		{"KeysUnchangedAndAbort", testKeysUnchangedAndAbort},
 		{"KeysConcurrentRotation", testKeysConcurrentRotation},
+		{"ProviderCreateGetRoundTrip", testProviderRoundTrip},
+		{"ProviderOtherAccountAndUnknownARN", testProviderNotFound},
+		{"ProviderCreateDuplicateARN", testProviderDuplicateARN},
+		{"ProviderListByKindOrderedScoped", testProviderList},
+		{"ProviderUpdatePersists", testProviderUpdatePersists},
+		{"ProviderUpdateFnErrorAborts", testProviderUpdateFnError},
+		{"ProviderUpdateImmutableFields", testProviderUpdateImmutable},
+		{"ProviderUpdateConcurrentNoLostUpdates", testProviderUpdateConcurrent},
+		{"ProviderDelete", testProviderDelete},
 		{"Ping", testPing},
 		{"Close", testClose},
 	} {
@@ -782,5 +791,21 @@ func testClose(t *testing.T, s storage.Store) {
 	}
 	if _, err := s.UpdateKeys(ctx, func(*storage.Keys) (*storage.Keys, error) { return fullKeys(), nil }); err == nil {
 		t.Error("UpdateKeys after Close succeeded")
+	}
+	prov := minimalProvider(acctA, storage.ProviderOIDC)
+	if err := s.CreateProvider(ctx, prov); err == nil {
+		t.Error("CreateProvider after Close succeeded")
+	}
+	if _, err := s.GetProvider(ctx, acctA, prov.ARN); err == nil || errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("GetProvider after Close = %v, want a failure that is not ErrNotFound", err)
+	}
+	if _, err := s.ListProviders(ctx, acctA, storage.ProviderOIDC); err == nil {
+		t.Error("ListProviders after Close succeeded")
+	}
+	if _, err := s.UpdateProvider(ctx, acctA, prov.ARN, func(*storage.IAMProvider) error { return nil }); err == nil {
+		t.Error("UpdateProvider after Close succeeded")
+	}
+	if err := s.DeleteProvider(ctx, acctA, prov.ARN); err == nil {
+		t.Error("DeleteProvider after Close succeeded")
 	}
 }

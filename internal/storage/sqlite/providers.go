@@ -1,0 +1,199 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/idpool/idpool/internal/storage"
+)
+
+// providerConfig is the JSON in iam_providers.config: every storage.IAMProvider field that
+// has no column. As with poolConfig, its tags are the persisted format and no field is
+// omitempty, so nil and empty collections come back as they went in. ValidUntil is unix
+// milliseconds; the zero time.Time survives the trip (see fromMillis).
+type providerConfig struct {
+	URL          string            `json:"url"`
+	ClientIDs    []string          `json:"clientIds"`
+	Thumbprints  []string          `json:"thumbprints"`
+	SAMLMetadata string            `json:"samlMetadata"`
+	ValidUntil   int64             `json:"validUntil"`
+	Tags         map[string]string `json:"tags"`
+}
+
+// encodeProvider writes '<', '>' and '&' as themselves rather than as json.Marshal's
+// \u003c escapes: a SAML metadata document is full of them, and escaping would swell a
+// document of up to 10 MB to several times that on disk and in every read.
+func encodeProvider(p *storage.IAMProvider) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(providerConfig{
+		URL:          p.URL,
+		ClientIDs:    p.ClientIDs,
+		Thumbprints:  p.Thumbprints,
+		SAMLMetadata: p.SAMLMetadata,
+		ValidUntil:   toMillis(p.ValidUntil),
+		Tags:         p.Tags,
+	})
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
+}
+
+func decodeProvider(b []byte, p *storage.IAMProvider) error {
+	var c providerConfig
+	if err := json.Unmarshal(b, &c); err != nil {
+		return err
+	}
+	p.URL = c.URL
+	p.ClientIDs = c.ClientIDs
+	p.Thumbprints = c.Thumbprints
+	p.SAMLMetadata = c.SAMLMetadata
+	p.ValidUntil = fromMillis(c.ValidUntil)
+	p.Tags = c.Tags
+	return nil
+}
+
+const (
+	providerColumns = `arn, account_id, kind, config, created_at, updated_at`
+	selectProvider  = `SELECT ` + providerColumns + ` FROM iam_providers WHERE arn = ? AND account_id = ?`
+	// listProviders is written so that the (account_id, kind, arn) index yields the rows
+	// already in arn order; TestProviderQueryPlan keeps it that way.
+	listProviders = `SELECT ` + providerColumns + ` FROM iam_providers WHERE account_id = ? AND kind = ? ORDER BY arn`
+)
+
+// scanProvider reads one row of providerColumns. A missing row is storage.ErrNotFound.
+func scanProvider(row rowScanner, arn string) (*storage.IAMProvider, error) {
+	var (
+		p                storage.IAMProvider
+		config           []byte
+		created, updated int64
+	)
+	err := row.Scan(&p.ARN, &p.AccountID, &p.Kind, &config, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: provider %s: %w", arn, storage.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read provider %s: %w", arn, err)
+	}
+	if err := decodeProvider(config, &p); err != nil {
+		return nil, fmt.Errorf("sqlite: decode provider %s: %w", arn, err)
+	}
+	p.CreatedAt, p.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return &p, nil
+}
+
+// CreateProvider implements storage.ProviderStore.
+func (s *Store) CreateProvider(ctx context.Context, p *storage.IAMProvider) error {
+	if p == nil {
+		return errors.New("sqlite: CreateProvider: nil provider")
+	}
+	config, err := encodeProvider(p)
+	if err != nil {
+		return fmt.Errorf("sqlite: encode provider %s: %w", p.ARN, err)
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO iam_providers (`+providerColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+			p.ARN, p.AccountID, p.Kind, string(config), toMillis(p.CreatedAt), toMillis(p.UpdatedAt))
+		if isPrimaryKeyViolation(err) {
+			return fmt.Errorf("sqlite: provider %s: %w", p.ARN, storage.ErrAlreadyExists)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: insert provider %s: %w", p.ARN, err)
+		}
+		return nil
+	})
+}
+
+// GetProvider implements storage.ProviderStore. It runs a statement prepared at Open:
+// every login with an OpenID Connect or SAML token looks its provider up.
+func (s *Store) GetProvider(ctx context.Context, accountID, arn string) (*storage.IAMProvider, error) {
+	ctx, err := pointRead(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read provider %s: %w", arn, err)
+	}
+	return scanProvider(s.getProvider.QueryRowContext(ctx, arn, accountID), arn)
+}
+
+// ListProviders implements storage.ProviderStore. It returns nil when the account has no
+// provider of that kind. ARNs compare in byte order (SQLite's BINARY collation).
+func (s *Store) ListProviders(ctx context.Context, accountID, kind string) ([]*storage.IAMProvider, error) {
+	rows, err := s.r.QueryContext(ctx, listProviders, accountID, kind)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list providers: %w", err)
+	}
+	defer rows.Close()
+	var out []*storage.IAMProvider
+	for rows.Next() {
+		p, err := scanProvider(rows, "")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list providers: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateProvider implements storage.ProviderStore. As with UpdatePool, fn runs while the
+// writer is held: it must not block or call back into the Store.
+func (s *Store) UpdateProvider(ctx context.Context, accountID, arn string, fn func(*storage.IAMProvider) error) (*storage.IAMProvider, error) {
+	var out *storage.IAMProvider
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		// The transaction began IMMEDIATE: this read already holds the write lock.
+		cur, err := scanProvider(tx.QueryRowContext(ctx, selectProvider, arn, accountID), arn)
+		if err != nil {
+			return err
+		}
+		next := cur.Clone()
+		if err := fn(next); err != nil {
+			return err
+		}
+		next.AccountID, next.ARN, next.Kind, next.CreatedAt = cur.AccountID, cur.ARN, cur.Kind, cur.CreatedAt
+		config, err := encodeProvider(next)
+		if err != nil {
+			return fmt.Errorf("sqlite: encode provider %s: %w", arn, err)
+		}
+		updated := toMillis(next.UpdatedAt)
+		if _, err := tx.ExecContext(ctx, `UPDATE iam_providers SET config = ?, updated_at = ? WHERE arn = ?`,
+			string(config), updated, arn); err != nil {
+			return fmt.Errorf("sqlite: update provider %s: %w", arn, err)
+		}
+		// Hand back what GetProvider would now return, decoded afresh, rather than fn's
+		// record, which fn may still hold.
+		out = &storage.IAMProvider{AccountID: cur.AccountID, ARN: cur.ARN, Kind: cur.Kind,
+			CreatedAt: cur.CreatedAt, UpdatedAt: fromMillis(updated)}
+		if err := decodeProvider(config, out); err != nil {
+			return fmt.Errorf("sqlite: decode provider %s: %w", arn, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteProvider implements storage.ProviderStore. Pools that name the provider keep its
+// ARN, as on AWS, where deleting an IAM provider does not touch the identity pools that
+// trust it; logins through it fail from then on.
+func (s *Store) DeleteProvider(ctx context.Context, accountID, arn string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM iam_providers WHERE arn = ? AND account_id = ?`, arn, accountID)
+		if err != nil {
+			return fmt.Errorf("sqlite: delete provider %s: %w", arn, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("sqlite: delete provider %s: %w", arn, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("sqlite: provider %s: %w", arn, storage.ErrNotFound)
+		}
+		return nil
+	})
+}
