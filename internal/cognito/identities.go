@@ -7,6 +7,7 @@ import (
 
 	"github.com/idpool/idpool/internal/api"
 	"github.com/idpool/idpool/internal/awserr"
+	"github.com/idpool/idpool/internal/idp"
 	"github.com/idpool/idpool/internal/storage"
 )
 
@@ -91,7 +92,7 @@ func (s *Service) GetId(ctx context.Context, c Caller, in *api.GetIdInput) (*api
 	return &api.GetIdResponse{IdentityId: out.ID}, nil
 }
 
-func loginsOf(vs []*VerifiedLogin) []storage.Login {
+func loginsOf(vs []*idp.Login) []storage.Login {
 	out := make([]storage.Login, len(vs))
 	for i, v := range vs {
 		out[i] = v.Login

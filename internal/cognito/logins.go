@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/idpool/idpool/internal/awserr"
+	"github.com/idpool/idpool/internal/idp"
 	"github.com/idpool/idpool/internal/oidc"
 	"github.com/idpool/idpool/internal/storage"
 )
@@ -25,19 +26,10 @@ type TokenIssuer interface {
 }
 
 // LoginVerifier checks a login token of an external identity provider configured on the
-// pool (user pools, OpenID Connect, SAML, social) and names the user it proves.
+// pool (user pools, OpenID Connect, SAML, social) and names the user it proves. Its
+// refusals are *awserr.Error values with AWS's messages.
 type LoginVerifier interface {
-	VerifyLogin(ctx context.Context, pool *storage.Pool, provider, token string) (*VerifiedLogin, error)
-}
-
-// VerifiedLogin is a login whose token has been checked.
-type VerifiedLogin struct {
-	storage.Login
-	// AMRDetail is the provider-specific third amr entry, e.g.
-	// "cognito-idp.<r>.amazonaws.com/<pool>:CognitoSignIn:<sub>".
-	AMRDetail string
-	// Claims of the token, for role mapping and principal tags.
-	Claims map[string]any
+	VerifyLogin(ctx context.Context, pool *storage.Pool, provider, token string) (*idp.Login, error)
 }
 
 var (
@@ -78,8 +70,8 @@ func isConfiguredExternal(p *storage.Pool, provider string) bool {
 
 // verifyExternal checks every external login of a request. Cognito tokens and the
 // developer provider are handled by the callers that accept them.
-func (s *Service) verifyExternal(ctx context.Context, p *storage.Pool, logins map[string]string) ([]*VerifiedLogin, error) {
-	out := make([]*VerifiedLogin, 0, len(logins))
+func (s *Service) verifyExternal(ctx context.Context, p *storage.Pool, logins map[string]string) ([]*idp.Login, error) {
+	out := make([]*idp.Login, 0, len(logins))
 	for _, provider := range slices.Sorted(maps.Keys(logins)) {
 		if !isConfiguredExternal(p, provider) {
 			return nil, errNotSupported

@@ -10,6 +10,7 @@ import (
 	"github.com/idpool/idpool/internal/api"
 	"github.com/idpool/idpool/internal/arn"
 	"github.com/idpool/idpool/internal/awserr"
+	"github.com/idpool/idpool/internal/idp"
 	"github.com/idpool/idpool/internal/oidc"
 	"github.com/idpool/idpool/internal/storage"
 )
@@ -38,7 +39,7 @@ func (s *Service) issue(ctx context.Context, p *storage.Pool, idID string, amr [
 }
 
 // appendAMR adds each verified login's provider and provider-specific entry.
-func appendAMR(amr []string, vs []*VerifiedLogin) []string {
+func appendAMR(amr []string, vs []*idp.Login) []string {
 	for _, v := range vs {
 		amr = append(amr, v.Provider)
 		if v.AMRDetail != "" {
@@ -53,7 +54,7 @@ type authorized struct {
 	pool     *storage.Pool
 	identity *storage.Identity
 	amr      []string
-	logins   []*VerifiedLogin
+	logins   []*idp.Login
 }
 
 // authorize checks that a public request may act as identity identityID: an

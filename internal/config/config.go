@@ -53,6 +53,16 @@ type Config struct {
 	KeyRotationPeriod time.Duration
 	// KeyEncryptionKey, when set, encrypts signing keys at rest (32 bytes).
 	KeyEncryptionKey []byte
+	// Stand-ins for AWS's and the social providers' services, for tests and local
+	// development; empty means the real ones.
+	UserPoolIssuerBase string // "{region}" is replaced; the user pool ID is appended
+	GoogleIssuer       string
+	AppleIssuer        string
+	FacebookGraphURL   string
+	AmazonURL          string
+	TwitterURL         string
+	// ProvidersFile declares IAM identity providers (OIDC and SAML) at startup.
+	ProvidersFile string
 }
 
 // Credential is an admin access key and the account it acts for.
@@ -92,6 +102,13 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.IntVar(&c.MaxPoolsPerAccount, "max-pools-per-account", 1000, "identity pools per account and region")
 	fs.DurationVar(&c.KeyRotationPeriod, "key-rotation-period", 0, "how often the token signing key rotates (default 24h)")
 	var kek string
+	fs.StringVar(&c.UserPoolIssuerBase, "user-pool-issuer-base", "", "issuer base of Cognito user pools, e.g. http://127.0.0.1:9229 for a local stand-in ({region} is replaced; default https://cognito-idp.{region}.amazonaws.com)")
+	fs.StringVar(&c.GoogleIssuer, "google-issuer", "", "issuer of Google ID tokens (default https://accounts.google.com)")
+	fs.StringVar(&c.AppleIssuer, "apple-issuer", "", "issuer of Sign in with Apple tokens (default https://appleid.apple.com)")
+	fs.StringVar(&c.FacebookGraphURL, "facebook-graph-url", "", "Facebook Graph API base URL (default https://graph.facebook.com)")
+	fs.StringVar(&c.AmazonURL, "amazon-url", "", "Login with Amazon API base URL (default https://api.amazon.com)")
+	fs.StringVar(&c.TwitterURL, "twitter-url", "", "Twitter API base URL (default https://api.twitter.com)")
+	fs.StringVar(&c.ProvidersFile, "providers-file", "", "JSON file declaring IAM OpenID Connect and SAML providers, loaded at startup")
 	fs.StringVar(&kek, "key-encryption-key", "", "base64 of 32 bytes: encrypts signing keys at rest (prefer the environment variable)")
 
 	if err := fs.Parse(args); err != nil {

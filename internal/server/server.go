@@ -15,6 +15,8 @@ import (
 	"github.com/idpool/idpool/internal/awsjson"
 	"github.com/idpool/idpool/internal/cognito"
 	"github.com/idpool/idpool/internal/config"
+	"github.com/idpool/idpool/internal/iam"
+	"github.com/idpool/idpool/internal/idp"
 	"github.com/idpool/idpool/internal/metrics"
 	"github.com/idpool/idpool/internal/oidc"
 	"github.com/idpool/idpool/internal/sigv4"
@@ -81,6 +83,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	reg := metrics.New(names)
 	reg.SetVersion(Version)
 
+	if cfg.ProvidersFile != "" {
+		if err := declareProviders(ctx, cfg.ProvidersFile, cfg.AccountID, store, o.now(), log); err != nil {
+			ln.Close()
+			store.Close()
+			return nil, err
+		}
+	}
 	creds := make(map[string]sigv4.Credential, len(cfg.Credentials))
 	for _, c := range cfg.Credentials {
 		creds[c.AccessKeyID] = sigv4.Credential{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, AccountID: c.AccountID}
@@ -90,6 +99,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Store:  store,
 		Limits: cognito.Limits{PoolsPerAccount: cfg.MaxPoolsPerAccount},
 		Issuer: issuer,
+		Logins: newLoginVerifier(cfg, store, o.now, log),
 		Now:    o.now,
 		Logger: log,
 	})
@@ -126,9 +136,36 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	issuerPath := strings.TrimRight(u.Path, "/")
 	mux.Handle("GET "+issuerPath+"/.well-known/openid-configuration", issuer.DiscoveryHandler())
 	mux.Handle("GET "+issuerPath+"/.well-known/jwks_uri", issuer.JWKSHandler())
-	mux.Handle("/", cognitoAPI)
+	iamAPI := iam.New(iam.Config{
+		Store:  store,
+		Auth:   newIAMAuthenticator(cfg.Region, sigv4.StaticCredentials(creds), cfg.AccountID, cfg.Auth == config.AuthNone),
+		Now:    o.now,
+		Logger: log,
+	})
+	mux.Handle("/", apiRouter{json: cognitoAPI, query: iamAPI})
 
 	return &Server{cfg: cfg, log: log, ln: ln, store: store, issuer: issuer, handler: withInFlight(reg, withCORS(mux))}, nil
+}
+
+// newLoginVerifier builds the verifiers of external providers' login tokens.
+func newLoginVerifier(cfg *config.Config, providers idp.Providers, now func() time.Time, log *slog.Logger) *idp.Verifier {
+	c := idp.Config{
+		Providers:        providers,
+		Now:              now,
+		Region:           cfg.Region,
+		GoogleIssuer:     cfg.GoogleIssuer,
+		AppleIssuer:      cfg.AppleIssuer,
+		FacebookGraphURL: cfg.FacebookGraphURL,
+		AmazonProfileURL: cfg.AmazonURL,
+		TwitterAPIURL:    cfg.TwitterURL,
+		Logger:           log.With("component", "idp"),
+	}
+	if base := strings.TrimRight(cfg.UserPoolIssuerBase, "/"); base != "" {
+		c.UserPoolIssuer = func(region, userPoolID string) string {
+			return strings.ReplaceAll(base, "{region}", region) + "/" + userPoolID
+		}
+	}
+	return idp.New(c)
 }
 
 // newIssuer builds the OpenID token issuer on the shared key store.
