@@ -38,10 +38,13 @@ func startIssuer(t *testing.T, path string) *testIssuer {
 			"authorization_endpoint": iss.URL + "/auth", "response_types_supported": []string{"id_token"}, "subject_types_supported": []string{"public"},
 		})
 	})
-	mux.HandleFunc("GET "+path+"/keys", func(w http.ResponseWriter, r *http.Request) {
+	jwks := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: iss.kid, Algorithm: "RS256", Use: "sig"}}})
-	})
+	}
+	mux.HandleFunc("GET "+path+"/keys", jwks)
+	// Where Cognito user pools publish their keys.
+	mux.HandleFunc("GET "+path+"/.well-known/jwks.json", jwks)
 	return iss
 }
 
