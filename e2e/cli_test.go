@@ -15,20 +15,28 @@ var cliErrorLine = regexp.MustCompile(`An error occurred \(([A-Za-z]+)\) when ca
 const cliServiceErrorExit = 254
 
 type awsCLI struct {
-	t   *testing.T
-	url string
-	env []string
+	t       *testing.T
+	url     string
+	env     []string
+	service string // the CLI's service command, cognito-identity unless set with on
 }
 
 func newAWSCLI(t *testing.T, srv *testServer, extraEnv ...string) *awsCLI {
 	t.Helper()
 	requireClient(t, "the AWS CLI ("+awsCLIPath+")", isExecutable(awsCLIPath))
-	return &awsCLI{t: t, url: srv.URL, env: clientEnv(t, extraEnv...)}
+	return &awsCLI{t: t, url: srv.URL, env: clientEnv(t, extraEnv...), service: "cognito-identity"}
+}
+
+// on returns the same CLI driving another service's commands, e.g. "iam".
+func (c *awsCLI) on(service string) *awsCLI {
+	cp := *c
+	cp.service = service
+	return &cp
 }
 
 func (c *awsCLI) run(args ...string) clientResult {
 	c.t.Helper()
-	full := append([]string{"--endpoint-url", c.url, "--output", "json", "--no-cli-pager", "cognito-identity"}, args...)
+	full := append([]string{"--endpoint-url", c.url, "--output", "json", "--no-cli-pager", c.service}, args...)
 	return runClient(c.t, c.t.TempDir(), c.env, awsCLIPath, full...)
 }
 
@@ -38,7 +46,7 @@ func (c *awsCLI) ok(out any, args ...string) {
 	c.t.Helper()
 	r := c.run(args...)
 	if r.ExitCode != 0 {
-		c.t.Fatalf("aws cognito-identity %s: exit %d\nstderr:\n%s", strings.Join(args, " "), r.ExitCode, r.Stderr)
+		c.t.Fatalf("aws %s %s: exit %d\nstderr:\n%s", c.service, strings.Join(args, " "), r.ExitCode, r.Stderr)
 	}
 	if out == nil {
 		if strings.TrimSpace(r.Stdout) != "" {

@@ -1,0 +1,55 @@
+"""boto3 logs in through an OpenID provider registered with IAM (see boto3_oidc_test.go)."""
+import json
+import os
+import sys
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+endpoint = os.environ["IDPOOL_ENDPOINT"]
+pool = os.environ["IDPOOL_POOL_ID"]
+provider = os.environ["IDPOOL_PROVIDER"]
+tokens = json.loads(os.environ["IDPOOL_TOKENS"])
+
+ci = boto3.client("cognito-identity", endpoint_url=endpoint, config=Config(retries={"max_attempts": 1}))
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def expect_error(code, message_prefix, fn, **kw):
+    try:
+        fn(**kw)
+    except ClientError as e:
+        err = e.response["Error"]
+        if err["Code"] != code or not err["Message"].startswith(message_prefix):
+            fail("%s: got %s %r, want %s %r" % (fn.__name__, err["Code"], err["Message"], code, message_prefix))
+        if e.response["ResponseMetadata"]["HTTPStatusCode"] != 400:
+            fail("status %r" % e.response["ResponseMetadata"]["HTTPStatusCode"])
+        return
+    fail("%s succeeded, want %s" % (fn.__name__, code))
+
+
+first = ci.get_id(IdentityPoolId=pool, Logins={provider: tokens["good"]})["IdentityId"]
+again = ci.get_id(IdentityPoolId=pool, Logins={provider: tokens["good_again"]})["IdentityId"]
+if first != again:
+    fail("the same user got identities %s and %s" % (first, again))
+desc = ci.describe_identity(IdentityId=first)
+if desc["Logins"] != [provider]:
+    fail("describe_identity Logins %r" % desc["Logins"])
+tok = ci.get_open_id_token(IdentityId=first, Logins={provider: tokens["good"]})
+if tok["IdentityId"] != first or tok["Token"].count(".") != 2:
+    fail("get_open_id_token %r" % tok)
+print("GetId and GetOpenIdToken with a real ID token: %s" % first)
+
+expect_error("NotAuthorizedException", "Invalid login token. Token expired: ", ci.get_id, IdentityPoolId=pool, Logins={provider: tokens["expired"]})
+expect_error("NotAuthorizedException", "Token is not from a supported provider of this identity pool.", ci.get_id, IdentityPoolId=pool, Logins={provider: tokens["other_aud"]})
+expect_error("NotAuthorizedException", "Invalid login token. Issuer doesn't match providerName", ci.get_id, IdentityPoolId=pool, Logins={provider: tokens["other_issuer"]})
+expect_error("NotAuthorizedException", "Invalid login token.", ci.get_id, IdentityPoolId=pool, Logins={provider: tokens["alg_none"]})
+expect_error("NotAuthorizedException", "Invalid login token.", ci.get_id, IdentityPoolId=pool, Logins={provider: tokens["hs256"]})
+expect_error("NotAuthorizedException", "Logins don't match.", ci.get_open_id_token, IdentityId=first)
+print("refusals: expired, other audience, other issuer, alg none, HS256, no logins")
+print("OK")
