@@ -55,3 +55,14 @@ func (p *IAMProvider) Clone() *IAMProvider {
 	c.Tags = maps.Clone(p.Tags)
 	return &c
 }
+
+// Clone returns a deep copy of s, with the same guarantees as Pool.Clone. Clone of nil is
+// nil.
+func (s *Session) Clone() *Session {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.Tags = maps.Clone(s.Tags)
+	return &c
+}

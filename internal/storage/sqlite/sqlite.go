@@ -47,8 +47,9 @@ type Store struct {
 	// The read statements of the hot paths are prepared once, on r: GetPool and
 	// GetPoolByID, GetIdentity and FindLogin run on every GetId and credentials request,
 	// and parsing the SQL each time was a quarter of GetPool's cost. GetProvider runs on
-	// every login through an OpenID Connect or SAML provider.
-	getPool, getAnyPool, getIdentity, findLogin, getProvider *sql.Stmt
+	// every login through an OpenID Connect or SAML provider, GetSession on every request
+	// signed with temporary credentials.
+	getPool, getAnyPool, getIdentity, findLogin, getProvider, getSession *sql.Stmt
 	// The statements of UpdateIdentities are prepared once on w and bound to each
 	// transaction with Tx.StmtContext, which reuses the writer connection's prepared
 	// statement instead of parsing again.
@@ -155,6 +156,7 @@ func (s *Store) statements() []stmtSpec {
 		{&s.getIdentity, s.r, selectIdentity},
 		{&s.findLogin, s.r, selectOwner},
 		{&s.getProvider, s.r, selectProvider},
+		{&s.getSession, s.r, selectSession},
 		{&s.txGetIdentity, s.w, selectIdentity},
 		{&s.txOwnerOf, s.w, selectOwner},
 		{&s.txUpsertIdentity, s.w, upsertIdentity},

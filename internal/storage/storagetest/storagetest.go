@@ -64,6 +64,11 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"ProviderUpdateImmutableFields", testProviderUpdateImmutable},
 		{"ProviderUpdateConcurrentNoLostUpdates", testProviderUpdateConcurrent},
 		{"ProviderDelete", testProviderDelete},
+		{"SessionCreateGetRoundTrip", testSessionRoundTrip},
+		{"SessionUnknownAccessKey", testSessionNotFound},
+		{"SessionCreateDuplicateAccessKey", testSessionDuplicate},
+		{"SessionExpiredKeptUntilDeleted", testSessionExpired},
+		{"SessionsAfterClose", testSessionsAfterClose},
 		{"Ping", testPing},
 		{"Close", testClose},
 	} {

@@ -1,0 +1,46 @@
+// Package sts is idpool's built-in Security Token Service: it mints the temporary
+// credentials that GetCredentialsForIdentity returns, resolves their access keys for the
+// SigV4 verifier, and serves the two STS actions that clients of identity pools call
+// directly, AssumeRoleWithWebIdentity (the basic flow) and GetCallerIdentity.
+//
+// # Credentials
+//
+// Broker.Issue stores a storage.Session: an access key "ASIA" + 16 base32 characters, a
+// 40-character base64 secret, and a session token of 384 base64 characters (288 random
+// bytes), with an Expiry in whole seconds (DurationSeconds 900 to 43200, default 3600).
+// Secrets are stored in the clear: the server needs them to check signatures (see
+// storage.SessionStore). Broker.LookupAccessKey is a sigv4.CredentialSource over the
+// sessions; ChainCredentials puts it behind the admin keys of the configuration file, so
+// one Verifier accepts both. Broker.DeleteExpired sweeps expired sessions; the server
+// should run it periodically (every few minutes is plenty), although expired sessions are
+// refused whether or not it has run.
+//
+// # Protocol
+//
+// AWS's query protocol, Version 2011-06-15, answered in XML in the namespace
+// https://sts.amazonaws.com/doc/2011-06-15/, errors as
+// <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>.
+// AssumeRoleWithWebIdentity is unsigned, as in AWS (a signature, if present, is ignored);
+// every other action is authenticated before it is looked up, so an unsigned caller
+// learns nothing about which actions exist. Actions idpool does not serve (AssumeRole,
+// GetSessionToken, AssumeRoleWithSAML, ...) are InvalidAction.
+//
+// # Where idpool differs from STS
+//
+//   - An expired session key is refused as an unknown one (InvalidClientTokenId, "The
+//     security token included in the request is invalid."), where AWS says ExpiredToken
+//     ("The security token included in the request is expired"): sigv4.CredentialSource
+//     can only say found or not. Telling the two apart needs sigv4 to learn a third
+//     outcome, checked after the signature so that only the key's owner learns it.
+//   - idpool keeps no IAM roles. Any syntactically valid role ARN can be assumed; the
+//     role ID in AssumedRoleId and UserId is derived from the ARN (RoleID); the maximum
+//     session duration is STS's ceiling, 12 hours, not a per-role setting.
+//   - The role's trust policy is replaced by a TrustPolicy. The default,
+//     SameAccountTrust, lets a token assume roles of its identity pool's account only
+//     (AccessDenied otherwise). The server can supply one that reads the pool's roles.
+//   - Session policies (Policy, PolicyArns) are accepted and ignored: idpool enforces no
+//     IAM permissions, so they could restrict nothing. The same goes for the scope-down
+//     policy AWS applies to unauthenticated identities.
+//   - Only idpool's own tokens are accepted (TokenVerifier), and Provider is
+//     DefaultProvider unless configured.
+package sts
