@@ -94,7 +94,6 @@ func TestWireErrors(t *testing.T) {
 		{"empty body means no input", target + "ListIdentityPools", ``, true, 400, "ValidationException",
 			"1 validation error detected: Value null at 'maxResults' failed to satisfy constraint: Member must not be null"},
 		{"unsigned developer op", target + "ListIdentityPools", `{"MaxResults":1}`, false, 400, "MissingAuthenticationTokenException", "Missing Authentication Token"},
-		{"not yet supported", target + "SetIdentityPoolRoles", `{}`, true, 400, "UnknownOperationException", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

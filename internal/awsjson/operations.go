@@ -2,8 +2,7 @@ package awsjson
 
 import "github.com/idpool/idpool/internal/cognito"
 
-// operations binds each operation name to its typed method. Operations missing here are
-// answered by unsupported; TestEveryOperationRouted lists them.
+// operations binds each operation name of the model to its typed method.
 func operations(s *cognito.Service) map[string]call {
 	return map[string]call{
 		"CreateIdentityPool":                 bind(s.CreateIdentityPool),
@@ -19,6 +18,7 @@ func operations(s *cognito.Service) map[string]call {
 		"ListIdentities":                     bind(s.ListIdentities),
 		"DeleteIdentities":                   bind(s.DeleteIdentities),
 		"GetOpenIdToken":                     bind(s.GetOpenIdToken),
+		"GetCredentialsForIdentity":          bind(s.GetCredentialsForIdentity),
 		"UnlinkIdentity":                     bind(s.UnlinkIdentity),
 		"GetOpenIdTokenForDeveloperIdentity": bind(s.GetOpenIdTokenForDeveloperIdentity),
 		"LookupDeveloperIdentity":            bind(s.LookupDeveloperIdentity),
@@ -26,5 +26,7 @@ func operations(s *cognito.Service) map[string]call {
 		"UnlinkDeveloperIdentity":            bind(s.UnlinkDeveloperIdentity),
 		"SetPrincipalTagAttributeMap":        bind(s.SetPrincipalTagAttributeMap),
 		"GetPrincipalTagAttributeMap":        bind(s.GetPrincipalTagAttributeMap),
+		"SetIdentityPoolRoles":               bind(s.SetIdentityPoolRoles),
+		"GetIdentityPoolRoles":               bind(s.GetIdentityPoolRoles),
 	}
 }

@@ -23,6 +23,7 @@ type Caller struct {
 type Limits struct {
 	PoolsPerAccount int // 1,000
 	TagsPerPool     int // 50
+	RulesPerMapping int // 25: rules of one Rules role mapping
 }
 
 func (l Limits) withDefaults() Limits {
@@ -31,6 +32,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.TagsPerPool <= 0 {
 		l.TagsPerPool = 50
+	}
+	if l.RulesPerMapping <= 0 {
+		l.RulesPerMapping = 25
 	}
 	return l
 }
@@ -45,6 +49,8 @@ type Config struct {
 	Issuer TokenIssuer
 	// Logins verifies external providers' tokens; nil refuses them with a clear error.
 	Logins LoginVerifier
+	// Broker hands out credentials for chosen roles.
+	Broker CredentialBroker
 	// Now is the clock; injected so tests can step it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -57,6 +63,7 @@ type Service struct {
 	limits Limits
 	issuer TokenIssuer
 	logins LoginVerifier
+	broker CredentialBroker
 	now    func() time.Time
 	log    *slog.Logger
 }
@@ -71,7 +78,7 @@ func New(c Config) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{region: c.Region, store: c.Store, limits: c.Limits.withDefaults(), issuer: c.Issuer, logins: c.Logins, now: now, log: log}
+	return &Service{region: c.Region, store: c.Store, limits: c.Limits.withDefaults(), issuer: c.Issuer, logins: c.Logins, broker: c.Broker, now: now, log: log}
 }
 
 // newID returns "<region>:<guid>", the form of pool and identity IDs.

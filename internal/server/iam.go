@@ -1,12 +1,15 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -16,17 +19,18 @@ import (
 	"github.com/idpool/idpool/internal/storage"
 )
 
-// iamAuthenticator checks IAM API calls. IAM is a global service whose SDKs sign for
-// us-east-1, but with a custom endpoint they sign for the client's region: both are
-// accepted.
-type iamAuthenticator struct {
+// queryAuthenticator checks calls of the Query-protocol services (IAM, STS). They are
+// global or regional services whose SDKs sign for us-east-1, but with a custom endpoint
+// they sign for the client's region: both are accepted.
+type queryAuthenticator struct {
+	service        string
 	verifiers      []*sigv4.Verifier // the server's region first
 	defaultAccount string
 	insecure       bool
 }
 
-func newIAMAuthenticator(region string, creds sigv4.CredentialSource, defaultAccount string, insecure bool) *iamAuthenticator {
-	a := &iamAuthenticator{defaultAccount: defaultAccount, insecure: insecure}
+func newQueryAuthenticator(service, region string, creds sigv4.CredentialSource, defaultAccount string, insecure bool) *queryAuthenticator {
+	a := &queryAuthenticator{service: service, defaultAccount: defaultAccount, insecure: insecure}
 	a.verifiers = append(a.verifiers, &sigv4.Verifier{Region: region, Credentials: creds})
 	if region != "us-east-1" {
 		a.verifiers = append(a.verifiers, &sigv4.Verifier{Region: "us-east-1", Credentials: creds})
@@ -34,27 +38,36 @@ func newIAMAuthenticator(region string, creds sigv4.CredentialSource, defaultAcc
 	return a
 }
 
-func (a *iamAuthenticator) Authenticate(ctx context.Context, r *http.Request, body []byte) (string, error) {
+// Authenticate serves the STS handler, which needs the credential that signed.
+func (a *queryAuthenticator) Authenticate(ctx context.Context, r *http.Request, body []byte) (sigv4.Credential, error) {
 	if !sigv4.Signed(r) {
 		if a.insecure {
-			return a.defaultAccount, nil
+			return sigv4.Credential{AccountID: a.defaultAccount}, nil
 		}
-		return "", awserr.New(awserr.MissingAuthenticationToken, "Request is missing Authentication Token")
+		return sigv4.Credential{}, awserr.New(awserr.MissingAuthenticationToken, "Request is missing Authentication Token")
 	}
 	var first error
 	for _, v := range a.verifiers {
-		cred, err := v.Verify(ctx, r, body, "iam")
+		cred, err := v.Verify(ctx, r, body, a.service)
 		if err == nil {
-			return cred.AccountID, nil
+			return cred, nil
 		}
 		if first == nil {
 			first = err
 		}
 	}
 	if a.insecure {
-		return a.defaultAccount, nil
+		return sigv4.Credential{AccountID: a.defaultAccount}, nil
 	}
-	return "", first
+	return sigv4.Credential{}, first
+}
+
+// accountAuthenticator adapts it to the IAM handler, which needs the account only.
+type accountAuthenticator struct{ *queryAuthenticator }
+
+func (a accountAuthenticator) Authenticate(ctx context.Context, r *http.Request, body []byte) (string, error) {
+	cred, err := a.queryAuthenticator.Authenticate(ctx, r, body)
+	return cred.AccountID, err
 }
 
 // isQueryProtocol reports whether r is an AWS Query protocol call (IAM, later STS): a form
@@ -70,15 +83,44 @@ func isQueryProtocol(r *http.Request) bool {
 	return r.Method == http.MethodPost && mt == "application/x-www-form-urlencoded"
 }
 
-// apiRouter sends each call to its protocol's handler on the one endpoint.
-type apiRouter struct{ json, query http.Handler }
+// stsActions are the STS API's actions; every other Query-protocol action is IAM's.
+var stsActions = map[string]bool{
+	"AssumeRole": true, "AssumeRoleWithSAML": true, "AssumeRoleWithWebIdentity": true, "AssumeRoot": true,
+	"DecodeAuthorizationMessage": true, "GetAccessKeyInfo": true, "GetCallerIdentity": true,
+	"GetFederationToken": true, "GetSessionToken": true,
+}
+
+// apiRouter sends each call to its service's handler on the one endpoint: JSON calls to
+// Cognito Identity, Query-protocol calls to STS or IAM by their Action.
+type apiRouter struct {
+	json, iam, sts http.Handler
+	maxQueryBody   int64
+}
 
 func (a apiRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if isQueryProtocol(r) {
-		a.query.ServeHTTP(w, r)
+	if !isQueryProtocol(r) {
+		a.json.ServeHTTP(w, r)
 		return
 	}
-	a.json.ServeHTTP(w, r)
+	action := r.URL.Query().Get("Action")
+	if r.Method == http.MethodPost {
+		// The Action is in the form body: read it (bounded, as the handlers bound it) and
+		// hand the handler an unread copy.
+		body, err := io.ReadAll(io.LimitReader(r.Body, a.maxQueryBody+1))
+		if err != nil {
+			http.Error(w, "could not read the request body", http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Has("Action") {
+			action = form.Get("Action")
+		}
+	}
+	if stsActions[action] {
+		a.sts.ServeHTTP(w, r)
+		return
+	}
+	a.iam.ServeHTTP(w, r)
 }
 
 // providersFile is the format of --providers-file.

@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/idpool/idpool/internal/api"
+	"github.com/idpool/idpool/internal/awserr"
 	"github.com/idpool/idpool/internal/awsjson"
 	"github.com/idpool/idpool/internal/cognito"
 	"github.com/idpool/idpool/internal/config"
@@ -21,6 +23,7 @@ import (
 	"github.com/idpool/idpool/internal/oidc"
 	"github.com/idpool/idpool/internal/sigv4"
 	"github.com/idpool/idpool/internal/storage"
+	"github.com/idpool/idpool/internal/sts"
 )
 
 // Version is reported by /metrics and the startup log; set with -ldflags at release.
@@ -33,6 +36,7 @@ type Server struct {
 	ln      net.Listener
 	store   storage.Store
 	issuer  *oidc.Issuer
+	broker  *sts.Broker
 	handler http.Handler
 }
 
@@ -94,12 +98,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	for _, c := range cfg.Credentials {
 		creds[c.AccessKeyID] = sigv4.Credential{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, AccountID: c.AccountID}
 	}
+	broker := sts.NewBroker(store, o.now)
 	svc := cognito.New(cognito.Config{
 		Region: cfg.Region,
 		Store:  store,
 		Limits: cognito.Limits{PoolsPerAccount: cfg.MaxPoolsPerAccount},
 		Issuer: issuer,
 		Logins: newLoginVerifier(cfg, store, o.now, log),
+		Broker: builtinBroker{broker},
 		Now:    o.now,
 		Logger: log,
 	})
@@ -136,15 +142,23 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	issuerPath := strings.TrimRight(u.Path, "/")
 	mux.Handle("GET "+issuerPath+"/.well-known/openid-configuration", issuer.DiscoveryHandler())
 	mux.Handle("GET "+issuerPath+"/.well-known/jwks_uri", issuer.JWKSHandler())
+	insecure := cfg.Auth == config.AuthNone
 	iamAPI := iam.New(iam.Config{
 		Store:  store,
-		Auth:   newIAMAuthenticator(cfg.Region, sigv4.StaticCredentials(creds), cfg.AccountID, cfg.Auth == config.AuthNone),
+		Auth:   accountAuthenticator{newQueryAuthenticator("iam", cfg.Region, sigv4.StaticCredentials(creds), cfg.AccountID, insecure)},
 		Now:    o.now,
 		Logger: log,
 	})
-	mux.Handle("/", apiRouter{json: cognitoAPI, query: iamAPI})
+	stsAPI := sts.New(sts.Config{
+		Broker: broker,
+		// Sessions idpool minted may call STS (GetCallerIdentity), as in AWS.
+		Auth:   newQueryAuthenticator("sts", cfg.Region, sts.ChainCredentials(sigv4.StaticCredentials(creds), broker), cfg.AccountID, insecure),
+		Tokens: issuer,
+		Logger: log,
+	})
+	mux.Handle("/", apiRouter{json: cognitoAPI, iam: iamAPI, sts: stsAPI, maxQueryBody: iam.DefaultMaxBodyBytes})
 
-	return &Server{cfg: cfg, log: log, ln: ln, store: store, issuer: issuer, handler: withInFlight(reg, withCORS(mux))}, nil
+	return &Server{cfg: cfg, log: log, ln: ln, store: store, issuer: issuer, broker: broker, handler: withInFlight(reg, withCORS(mux))}, nil
 }
 
 // newLoginVerifier builds the verifiers of external providers' login tokens.
@@ -241,13 +255,15 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	issuerCtx, stopIssuer := context.WithCancel(ctx)
-	issuerDone := make(chan struct{})
-	go func() { s.issuer.Run(issuerCtx); close(issuerDone) }()
-	// closeAll stops the background key loop before storage closes under it.
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	background.Go(func() { s.issuer.Run(bgCtx) })
+	background.Go(func() { s.sweepSessions(bgCtx) })
+	// closeAll stops the background loops (key rotation, session sweeping) before
+	// storage closes under them.
 	closeAll := func() error {
-		stopIssuer()
-		<-issuerDone
+		stopBackground()
+		background.Wait()
 		return s.Close()
 	}
 
@@ -271,6 +287,41 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 }
 
 const shutdownGrace = 30 * time.Second
+
+// sessionSweepInterval is how often expired STS sessions are deleted.
+const sessionSweepInterval = 10 * time.Minute
+
+// sweepSessions deletes expired STS sessions until ctx is done.
+func (s *Server) sweepSessions(ctx context.Context) {
+	t := time.NewTicker(sessionSweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.broker.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("deleting expired sessions", "err", err)
+			} else if n > 0 {
+				s.log.Debug("deleted expired sessions", "count", n)
+			}
+		}
+	}
+}
+
+// builtinBroker mints credentials with idpool's own STS.
+type builtinBroker struct{ b *sts.Broker }
+
+func (b builtinBroker) Credentials(ctx context.Context, req cognito.CredentialsRequest) (*cognito.Credentials, error) {
+	sess, err := b.b.Issue(ctx, sts.Request{AccountID: req.AccountID, RoleARN: req.RoleARN, IdentityID: req.IdentityID, PoolID: req.PoolID, Tags: req.Tags})
+	if errors.Is(err, sts.ErrInvalidRole) || errors.Is(err, sts.ErrAccountMismatch) {
+		return nil, awserr.New(awserr.InvalidIdentityPoolConfiguration, "Invalid identity pool configuration. Check assigned IAM roles for this pool.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &cognito.Credentials{AccessKeyID: sess.AccessKeyID, SecretAccessKey: sess.SecretAccessKey, SessionToken: sess.SessionToken, Expiration: sess.Expiry}, nil
+}
 
 // withInFlight keeps the in-flight gauge.
 func withInFlight(reg *metrics.Registry, next http.Handler) http.Handler {
