@@ -15,7 +15,8 @@ import (
 
 // TestBoto3OIDC: an OpenID provider of the test's own, registered with
 // `aws iam create-open-id-connect-provider` and attached to a pool with the AWS CLI, lets
-// boto3 call GetId and GetOpenIdToken with its ID tokens; the same token expired, for
+// boto3 call GetId, GetOpenIdToken and GetCredentialsForIdentity with its ID tokens (the
+// credentials checked with STS GetCallerIdentity); the same token expired, for
 // another audience, from another issuer, or re-signed with none or HS256 is refused with
 // AWS's error.
 func TestBoto3OIDC(t *testing.T) {
@@ -63,6 +64,7 @@ func TestBoto3OIDC(t *testing.T) {
 	env := clientEnv(t,
 		"IDPOOL_ENDPOINT="+srv.URL,
 		"IDPOOL_POOL_ID="+pool.IdentityPoolId,
+		"IDPOOL_ACCOUNT="+testAccount,
 		"IDPOOL_PROVIDER="+strings.TrimPrefix(iss.URL, "http://"),
 		"IDPOOL_TOKENS="+string(tj),
 	)

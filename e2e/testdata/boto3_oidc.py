@@ -45,6 +45,22 @@ if tok["IdentityId"] != first or tok["Token"].count(".") != 2:
     fail("get_open_id_token %r" % tok)
 print("GetId and GetOpenIdToken with a real ID token: %s" % first)
 
+account = os.environ["IDPOOL_ACCOUNT"]
+role = "arn:aws:iam::%s:role/OidcUsers" % account
+ci.set_identity_pool_roles(IdentityPoolId=pool, Roles={"authenticated": role})
+creds = ci.get_credentials_for_identity(IdentityId=first, Logins={provider: tokens["good"]})
+c = creds["Credentials"]
+if creds["IdentityId"] != first or not c["AccessKeyId"].startswith("ASIA") or len(c["SecretKey"]) != 40 or not c["SessionToken"]:
+    fail("get_credentials_for_identity %r" % creds)
+sts = boto3.client("sts", endpoint_url=endpoint, aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretKey"],
+                   aws_session_token=c["SessionToken"], config=Config(retries={"max_attempts": 1}))
+who = sts.get_caller_identity()
+if who["Arn"] != "arn:aws:sts::%s:assumed-role/OidcUsers/CognitoIdentityCredentials" % account:
+    fail("get_caller_identity %r" % who)
+print("GetCredentialsForIdentity with the ID token: %s" % who["Arn"])
+expect_error("NotAuthorizedException", "Invalid login token. Token expired: ", ci.get_credentials_for_identity, IdentityId=first, Logins={provider: tokens["expired"]})
+expect_error("NotAuthorizedException", "Token is not from a supported provider of this identity pool.", ci.get_credentials_for_identity, IdentityId=first, Logins={provider: tokens["other_aud"]})
+
 expect_error("NotAuthorizedException", "Invalid login token. Token expired: ", ci.get_id, IdentityPoolId=pool, Logins={provider: tokens["expired"]})
 expect_error("NotAuthorizedException", "Token is not from a supported provider of this identity pool.", ci.get_id, IdentityPoolId=pool, Logins={provider: tokens["other_aud"]})
 expect_error("NotAuthorizedException", "Invalid login token. Issuer doesn't match providerName", ci.get_id, IdentityPoolId=pool, Logins={provider: tokens["other_issuer"]})
