@@ -72,6 +72,17 @@ func BenchmarkRequestPath(b *testing.B) {
 		b.Fatalf("create: %d %s", w.Code, w.Body)
 	}
 
+	rolesBody := []byte(`{"IdentityPoolId":"` + pool.IdentityPoolId + `","Roles":{"unauthenticated":"arn:aws:iam::000000000000:role/Guest"}}`)
+	if w := serve(b, h, signedRequest(b, "SetIdentityPoolRoles", rolesBody), rolesBody); w.Code != 200 {
+		b.Fatalf("roles: %d %s", w.Code, w.Body)
+	}
+	idBody := []byte(`{"IdentityPoolId":"` + pool.IdentityPoolId + `"}`)
+	w = serve(b, h, signedRequest(b, "GetId", idBody), idBody)
+	var identity struct{ IdentityId string }
+	if err := json.Unmarshal(w.Body.Bytes(), &identity); err != nil || w.Code != 200 {
+		b.Fatalf("get id: %d %s", w.Code, w.Body)
+	}
+
 	cases := []struct {
 		name, op string
 		body     []byte
@@ -83,6 +94,9 @@ func BenchmarkRequestPath(b *testing.B) {
 		// GetId without logins creates an identity: a durable write each time.
 		{"GetIdUnauthenticated", "GetId", []byte(`{"IdentityPoolId":"` + pool.IdentityPoolId + `"}`), 200},
 		// A known developer user: a read and a token signature.
+		// The enhanced flow for an unauthenticated identity: reads, role choice, and a new
+		// session written durably by the built-in STS.
+		{"GetCredentialsForIdentity", "GetCredentialsForIdentity", []byte(`{"IdentityId":"` + identity.IdentityId + `"}`), 200},
 		{"GetOpenIdTokenForDeveloperIdentity", "GetOpenIdTokenForDeveloperIdentity", []byte(`{"IdentityPoolId":"` + pool.IdentityPoolId + `","Logins":{"login.bench":"user-1"}}`), 200},
 	}
 	for _, tc := range cases {
