@@ -1,43 +1,21 @@
 package iam
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
-	"github.com/idpool/idpool/internal/awserr"
+	"github.com/idpool/idpool/internal/awsquery"
 )
 
 // Error is an IAM error as the client sees it: the Code of the <Error> element, its
 // Message and the HTTP status. Its text reaches the client verbatim, so it must never
 // carry internal details. Errors of other types are internal: the Handler logs them and
 // answers ServiceFailure.
-type Error struct {
-	Code    string
-	Message string
-	Status  int
-	// fault puts the error in the AWSFault namespace instead of IAM's: AWS's front end,
-	// not IAM, answers an unknown action, and says so in its namespace.
-	fault bool
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-// Type is "Receiver" for failures on the server's side and "Sender" for the client's, as
-// in the <Type> element of IAM's error responses.
-func (e *Error) Type() string {
-	if e.Status >= 500 {
-		return "Receiver"
-	}
-	return "Sender"
-}
+type Error = awsquery.Error
 
 func newError(code string, status int, format string, args ...any) *Error {
-	if len(args) > 0 {
-		format = fmt.Sprintf(format, args...)
-	}
-	return &Error{Code: code, Message: format, Status: status}
+	return awsquery.NewError(code, status, format, args...)
 }
 
 // The statuses are IAM's: its model gives NoSuchEntity 404 and the conflicts 409.
@@ -66,7 +44,8 @@ func errServiceFailure() *Error {
 }
 
 func errInvalidAction(action, version string) *Error {
-	return &Error{Code: "InvalidAction", Status: http.StatusBadRequest, fault: true,
+	// AWS's front end, not IAM, answers an unknown action, and says so in its namespace.
+	return &Error{Code: "InvalidAction", Status: http.StatusBadRequest, Namespace: faultNamespace,
 		Message: fmt.Sprintf("Could not find operation %s for version %s", action, version)}
 }
 
@@ -112,33 +91,4 @@ func (v *validation) err() error {
 
 func errValidation(msg string) *Error {
 	return newError("ValidationError", http.StatusBadRequest, "%s", msg)
-}
-
-// fromAuth turns an authenticator's failure into IAM's error. The authenticator speaks
-// awserr, whose names are those of the JSON protocol (UnrecognizedClientException, ...);
-// IAM's query protocol has its own names for the same failures.
-func fromAuth(err error) error {
-	var ae *awserr.Error
-	if !errors.As(err, &ae) {
-		return err // internal: logged, answered with ServiceFailure
-	}
-	switch ae.Code {
-	case awserr.MissingAuthenticationToken:
-		// IAM's own wording; the JSON services say "Missing Authentication Token".
-		return newError("MissingAuthenticationToken", http.StatusForbidden, "Request is missing Authentication Token")
-	case awserr.UnrecognizedClient:
-		return newError("InvalidClientTokenId", http.StatusForbidden, "%s", ae.Message)
-	case awserr.InvalidSignature:
-		return newError("SignatureDoesNotMatch", http.StatusForbidden, "%s", ae.Message)
-	case awserr.IncompleteSignature:
-		// 400, not 403: AWS's common errors give IncompleteSignature a client-error status.
-		return newError("IncompleteSignature", http.StatusBadRequest, "%s", ae.Message)
-	case awserr.AccessDenied, awserr.NotAuthorized:
-		return newError("AccessDenied", http.StatusForbidden, "%s", ae.Message)
-	case awserr.TooManyRequests:
-		return newError("Throttling", http.StatusBadRequest, "Rate exceeded")
-	case awserr.RequestEntityTooLarge:
-		return newError("RequestEntityTooLarge", http.StatusRequestEntityTooLarge, "%s", ae.Message)
-	}
-	return err
 }

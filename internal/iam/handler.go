@@ -1,16 +1,14 @@
 package iam
 
 import (
-	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
 	"log/slog"
-	"mime"
 	"net/http"
 	"time"
 
-	"github.com/idpool/idpool/internal/ids"
+	"github.com/idpool/idpool/internal/awsquery"
 	"github.com/idpool/idpool/internal/storage"
 )
 
@@ -23,7 +21,7 @@ const (
 	// request reaches IAM (an unknown action).
 	faultNamespace = "http://webservices.amazon.com/AWSFault/2005-15-09"
 	// ContentType is the media type of every response, errors included.
-	ContentType = "text/xml"
+	ContentType = awsquery.ContentType
 	// DefaultMaxBodyBytes bounds request bodies. IAM accepts SAML metadata documents of up
 	// to 10,000,000 characters, which form encoding can triple, so the limit must be far
 	// above what the Cognito API needs.
@@ -97,138 +95,44 @@ func New(cfg Config) *Handler {
 // ServeHTTP answers one query-protocol request: GET with the parameters in the query
 // string, or POST with them in a form-encoded body (and possibly the query string too).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	reqID := ids.GUID()
-	w.Header()["X-Amzn-Requestid"] = []string{reqID}
-	action, err := h.serve(w, r, reqID)
-	outcome := "success"
-	if err != nil {
-		outcome = h.writeError(w, r, reqID, action, err)
-	}
-	if h.log.Enabled(r.Context(), slog.LevelDebug) {
-		h.log.Debug("iam request", "request_id", reqID, "action", action, "outcome", outcome, "duration", time.Since(start))
-	}
+	awsquery.Serve(w, r, awsquery.Service{Name: "iam", Namespace: Namespace, Internal: errServiceFailure, Log: h.log}, h.serve)
 }
 
 // serve runs the request and writes a successful response; an error it returns is
 // written by ServeHTTP. action is the operation's name once known, for the log.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, reqID string) (action string, err error) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header()["Allow"] = []string{"GET, POST"}
-		return "", newError("MethodNotAllowed", http.StatusMethodNotAllowed, "The %s method is not allowed; use POST or GET.", r.Method)
-	}
-	var body []byte
-	if r.Body != nil {
-		var buf bytes.Buffer
-		if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody)); err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				return "", newError("RequestEntityTooLarge", http.StatusRequestEntityTooLarge, "Request body exceeds the limit of %d bytes.", h.maxBody)
-			}
-			h.log.Debug("reading request body", "request_id", reqID, "err", err)
-			return "", newError("InvalidRequest", http.StatusBadRequest, "The request body could not be read.")
+	body, err := awsquery.ReadRequest(w, r, h.maxBody)
+	if err != nil {
+		if cause := errors.Unwrap(err); cause != nil {
+			h.log.Debug("reading request body", "request_id", reqID, "err", cause)
 		}
-		body = buf.Bytes()
+		return "", err
 	}
 
 	// Authentication comes before everything the parameters could reveal, so that an
 	// unsigned caller learns nothing, not even which actions exist.
 	accountID, err := h.auth.Authenticate(r.Context(), r, body)
 	if err != nil {
-		return "", fromAuth(err)
+		return "", awsquery.FromAuth(err)
 	}
 
-	p := params{}
-	if err := parseQuery(p, r.URL.RawQuery); err != nil {
+	q, err := awsquery.Decode(r, body)
+	if err != nil {
 		return "", err
 	}
-	if r.Method == http.MethodPost && isForm(r.Header.Get("Content-Type")) {
-		if err := parseQuery(p, string(body)); err != nil {
-			return "", err
-		}
-	}
-	action, ok := p.str("Action")
-	if !ok || action == "" {
-		return "", newError("MissingAction", http.StatusBadRequest, "Missing Action")
+	action, v, err := awsquery.Action(q, Version)
+	if err != nil {
+		return "", err
 	}
 	op := operations[action]
-	// An absent Version is let through: every SDK sends it, and a hand-written request
-	// without one can only mean this version.
-	v, ok := p.str("Version")
-	if !ok {
-		v = Version
-	}
 	if op == nil || v != Version {
 		return action, errInvalidAction(action, v)
 	}
-	result, err := op(h, r.Context(), accountID, p)
+	result, err := op(h, r.Context(), accountID, params(q))
 	if err != nil {
 		return action, err
 	}
-	return action, h.writeResult(w, action, reqID, result)
-}
-
-// isForm reports whether a POST body carries the parameters: form-encoded, or with no
-// Content-Type at all, which some hand-written clients send.
-func isForm(contentType string) bool {
-	if contentType == "" {
-		return true
-	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "application/x-www-form-urlencoded"
-}
-
-// writeResult writes <ActionResponse><ActionResult>...</ActionResult><ResponseMetadata>.
-// The response is built in memory first so that an encoding failure can still become a
-// clean ServiceFailure.
-func (h *Handler) writeResult(w http.ResponseWriter, action, reqID string, result any) error {
-	var buf bytes.Buffer
-	buf.WriteString("<" + action + `Response xmlns="` + Namespace + `">`)
-	if result != nil {
-		enc := xml.NewEncoder(&buf)
-		if err := enc.EncodeElement(result, xml.StartElement{Name: xml.Name{Local: action + "Result"}}); err != nil {
-			return err
-		}
-		if err := enc.Close(); err != nil {
-			return err
-		}
-	}
-	// action is one of the operation names and reqID a GUID: neither needs escaping.
-	buf.WriteString("<ResponseMetadata><RequestId>" + reqID + "</RequestId></ResponseMetadata></" + action + "Response>")
-	w.Header()["Content-Type"] = []string{ContentType}
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
-	return nil
-}
-
-// writeError writes IAM's error envelope and returns the error code. Errors that are not
-// *Error are internal: they are logged with the request ID and answered ServiceFailure,
-// never shown.
-func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, reqID, action string, err error) string {
-	var e *Error
-	if !errors.As(err, &e) {
-		h.log.Error("internal error", "request_id", reqID, "action", action, "err", err)
-		e = errServiceFailure()
-	}
-	ns := Namespace
-	if e.fault {
-		ns = faultNamespace
-	}
-	var buf bytes.Buffer
-	buf.WriteString(`<ErrorResponse xmlns="` + ns + `"><Error><Type>` + e.Type() + "</Type><Code>")
-	_ = xml.EscapeText(&buf, []byte(e.Code))
-	buf.WriteString("</Code><Message>")
-	_ = xml.EscapeText(&buf, []byte(e.Message))
-	buf.WriteString("</Message></Error><RequestId>" + reqID + "</RequestId></ErrorResponse>")
-	hdr := w.Header()
-	hdr["Content-Type"] = []string{ContentType}
-	if e.Status == http.StatusRequestEntityTooLarge {
-		// The rest of the body was not read: the connection cannot be reused.
-		hdr["Connection"] = []string{"close"}
-	}
-	w.WriteHeader(e.Status)
-	_, _ = w.Write(buf.Bytes())
-	return e.Code
+	return action, awsquery.WriteResult(w, Namespace, action, reqID, result)
 }
 
 // The result elements, named and nested as in IAM's model. Lists render as

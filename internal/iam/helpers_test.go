@@ -22,6 +22,7 @@ import (
 	sdkiam "github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
 
+	"github.com/idpool/idpool/internal/awsquery"
 	"github.com/idpool/idpool/internal/storage"
 	"github.com/idpool/idpool/internal/storage/sqlite"
 )
@@ -248,4 +249,9 @@ func metadata(entityID, validUntil string) string {
 	<md:Organization><md:OrganizationName xml:lang="en">Ünïcødé &amp; Co. ☃</md:OrganizationName></md:Organization>
 </md:EntityDescriptor>
 `
+}
+
+// parseQuery decodes s into p, as the Handler decodes a request.
+func parseQuery(p params, s string) error {
+	return awsquery.ParseQuery(awsquery.Params(p), s)
 }

@@ -1,68 +1,15 @@
 package iam
 
 import (
-	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
-// params are the decoded parameters of one request, by name. A name given twice keeps
-// its first value: the query protocol never repeats a name, and taking the first is as
-// good a rule as any for clients that do.
+// params are the decoded parameters of one request, by name (see awsquery.Params), with
+// the readers of IAM's scalars, lists and tags.
 type params map[string]string
-
-// errMalformedQuery is AWS's common error for a query string that does not decode; AWS
-// documents it with status 404.
-func errMalformedQuery() *Error {
-	return newError("MalformedQueryString", http.StatusNotFound, "The query string contains a syntax error.")
-}
-
-// maxParams bounds the distinct parameters of one request. The largest legitimate
-// request (100 client IDs, 50 tags, 5 thumbprints) has a few hundred; without a bound, a
-// body of tiny parameters could cost many times its size in map entries.
-const maxParams = 10_000
-
-func errTooManyParams() *Error {
-	return newError("InvalidQueryParameter", http.StatusBadRequest, "The request has more than %d parameters.", maxParams)
-}
-
-// parseQuery adds the parameters of an application/x-www-form-urlencoded string (a query
-// string or a POST body) to p.
-//
-// It is stricter than url.ParseQuery in one way and looser in another, both to match AWS:
-// an invalid percent escape fails the whole request rather than being skipped, and ';' is
-// an ordinary character rather than an error. Bytes that do not form UTF-8 become U+FFFD,
-// as they do when AWS's Java front end decodes them, so every value downstream is valid
-// UTF-8 and survives the trip through JSON storage and XML responses unchanged.
-func parseQuery(p params, s string) error {
-	for s != "" {
-		var pair string
-		pair, s, _ = strings.Cut(s, "&")
-		if pair == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		key, err := url.QueryUnescape(k)
-		if err != nil {
-			return errMalformedQuery()
-		}
-		val, err := url.QueryUnescape(v)
-		if err != nil {
-			return errMalformedQuery()
-		}
-		key, val = strings.ToValidUTF8(key, "\uFFFD"), strings.ToValidUTF8(val, "\uFFFD")
-		if _, dup := p[key]; !dup {
-			if len(p) >= maxParams {
-				return errTooManyParams()
-			}
-			p[key] = val
-		}
-	}
-	return nil
-}
 
 // str returns a scalar member and whether it was given at all.
 func (p params) str(name string) (string, bool) {

@@ -1,8 +1,6 @@
 package iam
 
 import (
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -84,21 +82,5 @@ func TestOIDCURL(t *testing.T) {
 		if _, _, err := oidcURL(raw); err == nil {
 			t.Errorf("oidcURL(%q) accepted", raw)
 		}
-	}
-}
-
-func TestTooManyParameters(t *testing.T) {
-	var b strings.Builder
-	for i := range maxParams + 1 {
-		fmt.Fprintf(&b, "p%d=&", i)
-	}
-	err := parseQuery(params{}, b.String())
-	var e *Error
-	if !errors.As(err, &e) || e.Code != "InvalidQueryParameter" || e.Status != 400 {
-		t.Errorf("parseQuery with %d parameters: %v", maxParams+1, err)
-	}
-	// Repeats of one name are one parameter.
-	if err := parseQuery(params{}, strings.Repeat("a=1&", maxParams+1)); err != nil {
-		t.Errorf("parseQuery with one name repeated: %v", err)
 	}
 }

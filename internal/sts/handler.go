@@ -1,19 +1,15 @@
 package sts
 
 import (
-	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"log/slog"
-	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/idpool/idpool/internal/arn"
-	"github.com/idpool/idpool/internal/ids"
+	"github.com/idpool/idpool/internal/awsquery"
 	"github.com/idpool/idpool/internal/oidc"
 	"github.com/idpool/idpool/internal/sigv4"
 )
@@ -24,7 +20,7 @@ const (
 	// Namespace is the XML namespace of STS's responses, errors included.
 	Namespace = "https://sts.amazonaws.com/doc/" + Version + "/"
 	// ContentType is the media type of every response.
-	ContentType = "text/xml"
+	ContentType = awsquery.ContentType
 	// DefaultMaxBodyBytes bounds request bodies: a web identity token (at most 20000
 	// characters), a session policy (2048) and the other members, form-encoded, fit many
 	// times over.
@@ -122,46 +118,21 @@ func (SameAccountTrust) AllowWebIdentity(_ context.Context, c *oidc.Claims, role
 // ServeHTTP answers one query-protocol request: GET with the parameters in the query
 // string, or POST with them in a form-encoded body.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	reqID := ids.GUID()
-	w.Header()["X-Amzn-Requestid"] = []string{reqID}
-	action, err := h.serve(w, r, reqID)
-	outcome := "success"
-	if err != nil {
-		outcome = h.writeError(w, reqID, action, err)
-	}
-	if h.log.Enabled(r.Context(), slog.LevelDebug) {
-		h.log.Debug("sts request", "request_id", reqID, "action", action, "outcome", outcome, "duration", time.Since(start))
-	}
+	awsquery.Serve(w, r, awsquery.Service{Name: "sts", Namespace: Namespace, Internal: errInternal, Log: h.log}, h.serve)
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, reqID string) (action string, err error) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header()["Allow"] = []string{"GET, POST"}
-		return "", newError("MethodNotAllowed", http.StatusMethodNotAllowed, "The %s method is not allowed; use POST or GET.", r.Method)
-	}
-	var body []byte
-	if r.Body != nil {
-		var buf bytes.Buffer
-		if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody)); err != nil {
-			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				return "", newError("RequestEntityTooLarge", http.StatusRequestEntityTooLarge, "Request body exceeds the limit of %d bytes.", h.maxBody)
-			}
-			return "", newError("InvalidRequest", http.StatusBadRequest, "The request body could not be read.")
-		}
-		body = buf.Bytes()
-	}
-	p, err := parseParams(r, body)
+	body, err := awsquery.ReadRequest(w, r, h.maxBody)
 	if err != nil {
 		return "", err
 	}
-	action = p.Get("Action")
-	if action == "" {
-		return "", newError("MissingAction", http.StatusBadRequest, "Missing Action")
+	p, err := awsquery.Decode(r, body)
+	if err != nil {
+		return "", err
 	}
-	v := p.Get("Version")
-	if !p.Has("Version") {
-		v = Version // every SDK sends it; a hand-written request without it means this one
+	action, v, err := awsquery.Action(p, Version)
+	if err != nil {
+		return "", err
 	}
 
 	var result any
@@ -177,7 +148,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, reqID string) (a
 		// looked at, so that an unsigned caller learns nothing about which exist.
 		cred, aerr := h.auth.Authenticate(r.Context(), r, body)
 		if aerr != nil {
-			return action, fromAuth(aerr)
+			return action, awsquery.FromAuth(aerr)
 		}
 		switch action {
 		case "GetCallerIdentity":
@@ -189,44 +160,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, reqID string) (a
 	if err != nil {
 		return action, err
 	}
-	return action, writeResult(w, action, reqID, result)
+	return action, awsquery.WriteResult(w, Namespace, action, reqID, result)
 }
 
 func errInvalidAction(action, version string) *Error {
 	return newError("InvalidAction", http.StatusBadRequest, "Could not find operation %s for version %s", action, version)
-}
-
-// parseParams decodes the query string and, for a form POST, the body. A name given
-// twice keeps its first value, the query string's before the body's.
-func parseParams(r *http.Request, body []byte) (url.Values, error) {
-	p, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return nil, errMalformedQuery()
-	}
-	if r.Method == http.MethodPost && isForm(r.Header.Get("Content-Type")) {
-		b, err := url.ParseQuery(string(body))
-		if err != nil {
-			return nil, errMalformedQuery()
-		}
-		for k, vs := range b {
-			p[k] = append(p[k], vs...)
-		}
-	}
-	return p, nil
-}
-
-func errMalformedQuery() *Error {
-	return newError("MalformedQueryString", http.StatusNotFound, "The query string contains a syntax error.")
-}
-
-// isForm reports whether a POST body carries the parameters: form-encoded, or with no
-// Content-Type at all.
-func isForm(contentType string) bool {
-	if contentType == "" {
-		return true
-	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "application/x-www-form-urlencoded"
 }
 
 // getCallerIdentity names the principal that signed: the root of the account for an
@@ -261,7 +199,7 @@ const (
 	msgNotAllowed = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
 )
 
-func (h *Handler) assumeRoleWithWebIdentity(ctx context.Context, p url.Values) (any, error) {
+func (h *Handler) assumeRoleWithWebIdentity(ctx context.Context, p awsquery.Params) (any, error) {
 	var v validation
 	roleARN, token := p.Get("RoleArn"), p.Get("WebIdentityToken")
 	sessionName := p.Get("RoleSessionName")
@@ -426,60 +364,4 @@ type webIdentityResult struct {
 	AssumedRoleUser             xmlAssumedRoleUser `xml:"AssumedRoleUser"`
 	Audience                    string             `xml:"Audience"`
 	Provider                    string             `xml:"Provider"`
-}
-
-// writeResult writes <ActionResponse><ActionResult/><ResponseMetadata/></ActionResponse>,
-// rendered in memory first so that an encoding failure can still become a clean
-// InternalFailure.
-func writeResult(w http.ResponseWriter, action, reqID string, result any) error {
-	var buf bytes.Buffer
-	// action is one of the operation names and reqID a GUID: neither needs escaping.
-	buf.WriteString("<" + action + `Response xmlns="` + Namespace + `">`)
-	enc := xml.NewEncoder(&buf)
-	if err := enc.EncodeElement(result, xml.StartElement{Name: xml.Name{Local: action + "Result"}}); err != nil {
-		return err
-	}
-	if err := enc.Close(); err != nil {
-		return err
-	}
-	buf.WriteString("<ResponseMetadata><RequestId>" + reqID + "</RequestId></ResponseMetadata></" + action + "Response>")
-	w.Header()["Content-Type"] = []string{ContentType}
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
-	return nil
-}
-
-type xmlErrorResponse struct {
-	XMLName xml.Name `xml:"ErrorResponse"`
-	Xmlns   string   `xml:"xmlns,attr"`
-	Error   struct {
-		Type    string `xml:"Type"`
-		Code    string `xml:"Code"`
-		Message string `xml:"Message"`
-	} `xml:"Error"`
-	RequestID string `xml:"RequestId"`
-}
-
-// writeError writes STS's error envelope and returns the code. Errors that are not *Error
-// are logged with the request ID and answered InternalFailure, never shown.
-func (h *Handler) writeError(w http.ResponseWriter, reqID, action string, err error) string {
-	var e *Error
-	if !errors.As(err, &e) {
-		h.log.Error("internal error", "request_id", reqID, "action", action, "err", err)
-		e = errInternal()
-	}
-	resp := xmlErrorResponse{Xmlns: Namespace, RequestID: reqID}
-	resp.Error.Type, resp.Error.Code, resp.Error.Message = e.Type(), e.Code, e.Message
-	out, merr := xml.Marshal(resp)
-	if merr != nil { // cannot happen for strings; keep the response well-formed anyway
-		out = []byte(`<ErrorResponse xmlns="` + Namespace + `"><Error><Type>Receiver</Type><Code>InternalFailure</Code></Error></ErrorResponse>`)
-	}
-	hdr := w.Header()
-	hdr["Content-Type"] = []string{ContentType}
-	if e.Status == http.StatusRequestEntityTooLarge {
-		hdr["Connection"] = []string{"close"}
-	}
-	w.WriteHeader(e.Status)
-	_, _ = w.Write(out)
-	return e.Code
 }
