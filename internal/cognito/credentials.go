@@ -25,7 +25,10 @@ type CredentialsRequest struct {
 	RoleARN    string
 	IdentityID string
 	PoolID     string
-	Tags       map[string]string
+	// AMR is the session's authentication methods, which role trust policies match on
+	// (cognito-identity.amazonaws.com:amr).
+	AMR  []string
+	Tags map[string]string
 	// Token returns the OpenID token idpool issues for this session. It is signed only when
 	// called: the built-in STS does not need it, an external STS does.
 	Token func(ctx context.Context) (string, error)
@@ -82,6 +85,7 @@ func (s *Service) GetCredentialsForIdentity(ctx context.Context, c Caller, in *a
 		RoleARN:    role,
 		IdentityID: a.identity.ID,
 		PoolID:     p.ID,
+		AMR:        a.amr,
 		Tags:       tags,
 		Token: func(ctx context.Context) (string, error) {
 			return s.issue(ctx, p, a.identity.ID, a.amr, tags, sessionTokenLifetime)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -63,6 +64,9 @@ type Config struct {
 	TwitterURL         string
 	// ProvidersFile declares IAM identity providers (OIDC and SAML) at startup.
 	ProvidersFile string
+	// STSEndpoint, when set, is a real STS that GetCredentialsForIdentity obtains
+	// credentials from instead of minting them.
+	STSEndpoint string
 }
 
 // Credential is an admin access key and the account it acts for.
@@ -108,6 +112,7 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.StringVar(&c.FacebookGraphURL, "facebook-graph-url", "", "Facebook Graph API base URL (default https://graph.facebook.com)")
 	fs.StringVar(&c.AmazonURL, "amazon-url", "", "Login with Amazon API base URL (default https://api.amazon.com)")
 	fs.StringVar(&c.TwitterURL, "twitter-url", "", "Twitter API base URL (default https://api.twitter.com)")
+	fs.StringVar(&c.STSEndpoint, "sts-endpoint", "", "a real STS (AWS, MinIO, ...) to obtain credentials from with AssumeRoleWithWebIdentity; empty: idpool mints them")
 	fs.StringVar(&c.ProvidersFile, "providers-file", "", "JSON file declaring IAM OpenID Connect and SAML providers, loaded at startup")
 	fs.StringVar(&kek, "key-encryption-key", "", "base64 of 32 bytes: encrypts signing keys at rest (prefer the environment variable)")
 
@@ -146,6 +151,11 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	}
 	// An empty issuer URL defaults to the address the server binds, known only then.
 	c.IssuerURL = strings.TrimRight(c.IssuerURL, "/")
+	if c.STSEndpoint != "" {
+		if u, err := url.Parse(c.STSEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--sts-endpoint %q: want an http(s) URL", c.STSEndpoint)
+		}
+	}
 	if c.KeyRotationPeriod < 0 {
 		return nil, errors.New("--key-rotation-period must not be negative")
 	}

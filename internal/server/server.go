@@ -105,7 +105,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Limits: cognito.Limits{PoolsPerAccount: cfg.MaxPoolsPerAccount},
 		Issuer: issuer,
 		Logins: newLoginVerifier(cfg, store, o.now, log),
-		Broker: builtinBroker{broker},
+		Broker: credentialBroker(cfg, broker, log),
 		Now:    o.now,
 		Logger: log,
 	})
@@ -307,6 +307,15 @@ func (s *Server) sweepSessions(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// credentialBroker chooses where GetCredentialsForIdentity's credentials come from: a real
+// STS when one is configured, else idpool's own.
+func credentialBroker(cfg *config.Config, broker *sts.Broker, log *slog.Logger) cognito.CredentialBroker {
+	if cfg.STSEndpoint != "" {
+		return &sts.ExternalBroker{Endpoint: cfg.STSEndpoint, Logger: log.With("component", "external-sts")}
+	}
+	return builtinBroker{broker}
 }
 
 // builtinBroker mints credentials with idpool's own STS.
