@@ -66,3 +66,14 @@ func (s *Session) Clone() *Session {
 	c.Tags = maps.Clone(s.Tags)
 	return &c
 }
+
+// Clone returns a deep copy of r, with the same guarantees as Pool.Clone. Clone of nil is
+// nil.
+func (r *Role) Clone() *Role {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.Tags = maps.Clone(r.Tags)
+	return &c
+}

@@ -21,6 +21,7 @@ type Store interface {
 	KeyStore
 	ProviderStore
 	SessionStore
+	RoleStore
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error
@@ -278,4 +279,38 @@ type Session struct {
 
 	CreatedAt time.Time
 	Expiry    time.Time
+}
+
+// RoleStore keeps the IAM roles that idpool's built-in STS lets identities assume, scoped
+// by account as IAM's are: a role of one account is ErrNotFound to all others. Role
+// names are unique per account case-insensitively, as in IAM ("Admin" and "admin" cannot
+// both exist); a role keeps the case it was created with, and GetRole and DeleteRole find
+// it whatever the case of the name they are given.
+type RoleStore interface {
+	// CreateRole inserts r, or fails with ErrAlreadyExists when the account has a role of
+	// that name (compared case-insensitively) or r.ARN or r.RoleID is taken.
+	CreateRole(ctx context.Context, r *Role) error
+	// GetRole returns the account's role of that name (compared case-insensitively), or
+	// ErrNotFound.
+	GetRole(ctx context.Context, accountID, name string) (*Role, error)
+	// ListRoles returns the account's roles ordered by name (byte order).
+	ListRoles(ctx context.Context, accountID string) ([]*Role, error)
+	// DeleteRole removes the role (name compared case-insensitively), or ErrNotFound.
+	DeleteRole(ctx context.Context, accountID, name string) error
+}
+
+// Role is an IAM role registered through the IAM API.
+type Role struct {
+	AccountID string
+	Name      string
+	Path      string // "/" or "/.../"
+	ARN       string // arn:aws:iam::<account>:role<path><name>
+	RoleID    string // "AROA..."
+	// AssumeRolePolicyDocument is the trust policy as given (JSON, not URL-encoded).
+	AssumeRolePolicyDocument string
+	Description              string
+	MaxSessionDuration       int32 // seconds
+	// Tags: nil and empty stay apart.
+	Tags      map[string]string
+	CreatedAt time.Time
 }

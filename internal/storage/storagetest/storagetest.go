@@ -69,6 +69,11 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"SessionCreateDuplicateAccessKey", testSessionDuplicate},
 		{"SessionExpiredKeptUntilDeleted", testSessionExpired},
 		{"SessionsAfterClose", testSessionsAfterClose},
+		{"RoleCreateGetRoundTrip", testRoleRoundTrip},
+		{"RoleNameCaseInsensitive", testRoleNameCaseInsensitive},
+		{"RoleOtherAccountAndUnknownName", testRoleNotFound},
+		{"RoleListOrderedScoped", testRoleList},
+		{"RolesAfterClose", testRolesAfterClose},
 		{"Ping", testPing},
 		{"Close", testClose},
 	} {

@@ -1,0 +1,116 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/idpool/idpool/internal/storage"
+)
+
+const (
+	roleColumns = `account_id, name, path, arn, role_id, policy, description, max_session_duration, tags, created_at`
+	selectRole  = `SELECT ` + roleColumns + ` FROM iam_roles WHERE account_id = ? AND name = ?`
+	insertRole  = `INSERT INTO iam_roles (` + roleColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// listRoles sorts by name in byte order (the column's NOCASE collation is overridden),
+	// which is what storage.RoleStore promises.
+	listRoles = `SELECT ` + roleColumns + ` FROM iam_roles WHERE account_id = ? ORDER BY name COLLATE BINARY`
+)
+
+// scanRole reads one row of roleColumns. A missing row is storage.ErrNotFound.
+func scanRole(row rowScanner, name string) (*storage.Role, error) {
+	var (
+		r       storage.Role
+		tags    []byte
+		created int64
+	)
+	err := row.Scan(&r.AccountID, &r.Name, &r.Path, &r.ARN, &r.RoleID, &r.AssumeRolePolicyDocument,
+		&r.Description, &r.MaxSessionDuration, &tags, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: role %s: %w", name, storage.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read role %s: %w", name, err)
+	}
+	if err := json.Unmarshal(tags, &r.Tags); err != nil {
+		return nil, fmt.Errorf("sqlite: decode role %s: %w", name, err)
+	}
+	r.CreatedAt = fromMillis(created)
+	return &r, nil
+}
+
+// CreateRole implements storage.RoleStore.
+func (s *Store) CreateRole(ctx context.Context, r *storage.Role) error {
+	if r == nil {
+		return errors.New("sqlite: CreateRole: nil role")
+	}
+	// json.Marshal of a nil map is "null" and of an empty one "{}": the difference survives.
+	tags, err := json.Marshal(r.Tags)
+	if err != nil {
+		return fmt.Errorf("sqlite: encode role %s: %w", r.Name, err)
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, insertRole, r.AccountID, r.Name, r.Path, r.ARN, r.RoleID,
+			r.AssumeRolePolicyDocument, r.Description, r.MaxSessionDuration, string(tags), toMillis(r.CreatedAt))
+		if isPrimaryKeyViolation(err) || hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
+			return fmt.Errorf("sqlite: role %s: %w", r.Name, storage.ErrAlreadyExists)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: insert role %s: %w", r.Name, err)
+		}
+		return nil
+	})
+}
+
+// GetRole implements storage.RoleStore.
+func (s *Store) GetRole(ctx context.Context, accountID, name string) (*storage.Role, error) {
+	ctx, err := pointRead(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read role %s: %w", name, err)
+	}
+	return scanRole(s.r.QueryRowContext(ctx, selectRole, accountID, name), name)
+}
+
+// ListRoles implements storage.RoleStore. It returns nil when the account has no role.
+func (s *Store) ListRoles(ctx context.Context, accountID string) ([]*storage.Role, error) {
+	rows, err := s.r.QueryContext(ctx, listRoles, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list roles: %w", err)
+	}
+	defer rows.Close()
+	var out []*storage.Role
+	for rows.Next() {
+		r, err := scanRole(rows, "")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list roles: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteRole implements storage.RoleStore. Pools and sessions that name the role keep its
+// ARN, as on AWS.
+func (s *Store) DeleteRole(ctx context.Context, accountID, name string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM iam_roles WHERE account_id = ? AND name = ?`, accountID, name)
+		if err != nil {
+			return fmt.Errorf("sqlite: delete role %s: %w", name, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("sqlite: delete role %s: %w", name, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("sqlite: role %s: %w", name, storage.ErrNotFound)
+		}
+		return nil
+	})
+}
