@@ -75,6 +75,10 @@ var operations = map[string]operation{
 	"ListSAMLProviders":                       (*Handler).listSAML,
 	"UpdateSAMLProvider":                      (*Handler).updateSAML,
 	"DeleteSAMLProvider":                      (*Handler).deleteSAML,
+	"CreateRole":                              (*Handler).createRole,
+	"GetRole":                                 (*Handler).getRole,
+	"ListRoles":                               (*Handler).listRoles,
+	"DeleteRole":                              (*Handler).deleteRole,
 }
 
 // New returns a Handler for cfg. Store and Auth are required.

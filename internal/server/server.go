@@ -105,7 +105,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Limits: cognito.Limits{PoolsPerAccount: cfg.MaxPoolsPerAccount},
 		Issuer: issuer,
 		Logins: newLoginVerifier(cfg, store, o.now, log),
-		Broker: credentialBroker(cfg, broker, log),
+		Broker: credentialBroker(cfg, broker, roleTrust{store}, log),
 		Now:    o.now,
 		Logger: log,
 	})
@@ -154,6 +154,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		// Sessions idpool minted may call STS (GetCallerIdentity), as in AWS.
 		Auth:   newQueryAuthenticator("sts", cfg.Region, sts.ChainCredentials(sigv4.StaticCredentials(creds), broker), cfg.AccountID, insecure),
 		Tokens: issuer,
+		Trust:  roleTrust{store},
 		Logger: log,
 	})
 	mux.Handle("/", apiRouter{json: cognitoAPI, iam: iamAPI, sts: stsAPI, maxQueryBody: iam.DefaultMaxBodyBytes})
@@ -311,17 +312,25 @@ func (s *Server) sweepSessions(ctx context.Context) {
 
 // credentialBroker chooses where GetCredentialsForIdentity's credentials come from: a real
 // STS when one is configured, else idpool's own.
-func credentialBroker(cfg *config.Config, broker *sts.Broker, log *slog.Logger) cognito.CredentialBroker {
+func credentialBroker(cfg *config.Config, broker *sts.Broker, t roleTrust, log *slog.Logger) cognito.CredentialBroker {
 	if cfg.STSEndpoint != "" {
+		// The real STS enforces its own roles' trust policies.
 		return &sts.ExternalBroker{Endpoint: cfg.STSEndpoint, Logger: log.With("component", "external-sts")}
 	}
-	return builtinBroker{broker}
+	return builtinBroker{broker, t}
 }
 
-// builtinBroker mints credentials with idpool's own STS.
-type builtinBroker struct{ b *sts.Broker }
+// builtinBroker mints credentials with idpool's own STS, for roles whose trust policy (if
+// registered) admits the identity.
+type builtinBroker struct {
+	b     *sts.Broker
+	trust roleTrust
+}
 
 func (b builtinBroker) Credentials(ctx context.Context, req cognito.CredentialsRequest) (*cognito.Credentials, error) {
+	if err := b.trust.check(ctx, req.RoleARN, req.PoolID, req.IdentityID, req.AMR, len(req.Tags) > 0); err != nil {
+		return nil, err
+	}
 	sess, err := b.b.Issue(ctx, sts.Request{AccountID: req.AccountID, RoleARN: req.RoleARN, IdentityID: req.IdentityID, PoolID: req.PoolID, Tags: req.Tags})
 	if errors.Is(err, sts.ErrInvalidRole) || errors.Is(err, sts.ErrAccountMismatch) {
 		return nil, awserr.New(awserr.InvalidIdentityPoolConfiguration, "Invalid identity pool configuration. Check assigned IAM roles for this pool.")
