@@ -76,9 +76,12 @@ func ParseIAMProvider(s string) (IAMProvider, error) {
 }
 
 // IsRole reports whether s is an IAM role ARN (arn:<partition>:iam::<account>:role/<path/name>).
+// Outside the aws partitions the account may be empty: S3-compatible servers such as
+// MinIO name their roles arn:minio:iam:::role/<id>, and idpool hands their ARNs to them.
 func IsRole(s string) bool {
 	a, err := Parse(s)
-	if err != nil || a.Service != "iam" || a.Region != "" || !isAccountID(a.AccountID) {
+	awsPartition := a.Partition == "aws" || strings.HasPrefix(a.Partition, "aws-")
+	if err != nil || a.Service != "iam" || a.Region != "" || !(isAccountID(a.AccountID) || (!awsPartition && a.AccountID == "")) {
 		return false
 	}
 	name, ok := strings.CutPrefix(a.Resource, "role/")

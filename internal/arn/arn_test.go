@@ -37,4 +37,7 @@ func TestIAM(t *testing.T) {
 	if !IsRole("arn:aws:iam::123456789012:role/service/Cognito_Auth") || IsRole("arn:aws:iam::123456789012:user/x") {
 		t.Fatal("IsRole")
 	}
+	if !IsRole("arn:minio:iam:::role/dXNlcjE") || IsRole("arn:aws:iam:::role/x") || IsRole("arn:aws-cn:iam:::role/x") {
+		t.Fatal("IsRole without an account")
+	}
 }
