@@ -54,6 +54,8 @@ func TestBoto3OIDC(t *testing.T) {
 	tokens := map[string]string{
 		"good":         good,
 		"good_again":   iss.token(t, "alice", "my-app", time.Hour, nil),
+		"engineer":     iss.token(t, "erin", "my-app", time.Hour, map[string]any{"dept": "eng"}),
+		"salesperson":  iss.token(t, "sam", "my-app", time.Hour, map[string]any{"dept": "sales"}),
 		"expired":      iss.tokenAt(t, "alice", "my-app", time.Now().Add(-3*time.Hour), time.Hour, nil),
 		"other_aud":    iss.token(t, "alice", "someone-else", time.Hour, nil),
 		"other_issuer": other.token(t, "alice", "my-app", time.Hour, nil),

@@ -68,4 +68,22 @@ expect_error("NotAuthorizedException", "Invalid login token.", ci.get_id, Identi
 expect_error("NotAuthorizedException", "Invalid login token.", ci.get_id, IdentityPoolId=pool, Logins={provider: tokens["hs256"]})
 expect_error("NotAuthorizedException", "Logins don't match.", ci.get_open_id_token, IdentityId=first)
 print("refusals: expired, other audience, other issuer, alg none, HS256, no logins")
+# Rules choose the role: dept=eng gets Engineers; anything else is denied.
+engineers = "arn:aws:iam::%s:role/Engineers" % account
+ci.set_identity_pool_roles(IdentityPoolId=pool, Roles={"authenticated": role}, RoleMappings={provider: {
+    "Type": "Rules", "AmbiguousRoleResolution": "Deny",
+    "RulesConfiguration": {"Rules": [{"Claim": "dept", "MatchType": "Equals", "Value": "eng", "RoleARN": engineers}]}}})
+got = ci.get_identity_pool_roles(IdentityPoolId=pool)
+if got["RoleMappings"][provider]["Type"] != "Rules":
+    fail("get_identity_pool_roles %r" % got)
+eng = ci.get_id(IdentityPoolId=pool, Logins={provider: tokens["engineer"]})["IdentityId"]
+c = ci.get_credentials_for_identity(IdentityId=eng, Logins={provider: tokens["engineer"]})["Credentials"]
+who = boto3.client("sts", endpoint_url=endpoint, aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretKey"],
+                   aws_session_token=c["SessionToken"], config=Config(retries={"max_attempts": 1})).get_caller_identity()
+if who["Arn"] != "arn:aws:sts::%s:assumed-role/Engineers/CognitoIdentityCredentials" % account:
+    fail("rules chose %r" % who["Arn"])
+sales = ci.get_id(IdentityPoolId=pool, Logins={provider: tokens["salesperson"]})["IdentityId"]
+expect_error("NotAuthorizedException", "The ambiguous role mapping rules for: %s denied this request." % provider,
+             ci.get_credentials_for_identity, IdentityId=sales, Logins={provider: tokens["salesperson"]})
+print("Rules mapping: %s, and Deny for no match" % who["Arn"])
 print("OK")
