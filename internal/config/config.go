@@ -49,6 +49,8 @@ type Config struct {
 	// it is shown once.
 	GeneratedCredential *Credential
 	MaxPoolsPerAccount  int
+	// MaxRulesPerMapping is the rules quota of a Rules role mapping.
+	MaxRulesPerMapping int
 	// KeyRotationPeriod is how often the token signing key rotates; 0 means the issuer's
 	// default.
 	KeyRotationPeriod time.Duration
@@ -104,6 +106,7 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.IntVar(&c.MaxPoolsPerAccount, "max-pools-per-account", 1000, "identity pools per account and region")
+	fs.IntVar(&c.MaxRulesPerMapping, "max-rules-per-mapping", 25, "rules in a Rules role mapping (AWS's quota is 25; the API model allows 400)")
 	fs.DurationVar(&c.KeyRotationPeriod, "key-rotation-period", 0, "how often the token signing key rotates (default 24h)")
 	var kek string
 	fs.StringVar(&c.UserPoolIssuerBase, "user-pool-issuer-base", "", "issuer base of Cognito user pools, e.g. http://127.0.0.1:9229 for a local stand-in ({region} is replaced; default https://cognito-idp.{region}.amazonaws.com)")
@@ -180,6 +183,9 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	}
 	if c.MaxPoolsPerAccount < 1 {
 		return nil, fmt.Errorf("--max-pools-per-account must be at least 1")
+	}
+	if c.MaxRulesPerMapping < 1 || c.MaxRulesPerMapping > 400 {
+		return nil, fmt.Errorf("--max-rules-per-mapping must be between 1 and 400")
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
 		return nil, fmt.Errorf("--database-url %q: only sqlite:<path> is supported in this version (PostgreSQL is planned)", redactURL(c.DatabaseURL))

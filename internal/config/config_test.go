@@ -16,7 +16,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Listen != "127.0.0.1:4577" || c.Region != "us-east-1" || c.AccountID != "000000000000" ||
-		c.IssuerURL != "" || c.Auth != AuthSigV4 || c.DataDir != "./idpool-data" {
+		c.IssuerURL != "" || c.Auth != AuthSigV4 || c.DataDir != "./idpool-data" || c.MaxRulesPerMapping != 25 {
 		t.Fatalf("%+v", c)
 	}
 }
@@ -44,6 +44,8 @@ func TestRejects(t *testing.T) {
 		{"--access-key-id", "AKIAONLYTHEKEY000000"},
 		{"--access-key-id", "short", "--secret-access-key", "0123456789abcdef"},
 		{"--database-url", "postgres://u:hunter2@db/idpool"},
+		{"--max-rules-per-mapping", "0"},
+		{"--max-rules-per-mapping", "401"},
 		{"extra"},
 	} {
 		_, err := ParseServe(args, env(nil), io.Discard)

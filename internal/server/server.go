@@ -102,7 +102,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	svc := cognito.New(cognito.Config{
 		Region: cfg.Region,
 		Store:  store,
-		Limits: cognito.Limits{PoolsPerAccount: cfg.MaxPoolsPerAccount},
+		Limits: cognito.Limits{PoolsPerAccount: cfg.MaxPoolsPerAccount, RulesPerMapping: cfg.MaxRulesPerMapping},
 		Issuer: issuer,
 		Logins: newLoginVerifier(cfg, store, o.now, log),
 		Broker: credentialBroker(cfg, broker, roleTrust{store}, log),
