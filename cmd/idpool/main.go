@@ -2,6 +2,8 @@
 //
 //	idpool serve [flags]         run the server (see idpool serve -h)
 //	idpool keys rotate [flags]   rotate the token signing key of a deployment now
+//	idpool export [--file F]     write a deployment's whole state to a file
+//	idpool import [--file F]     load such a file into an empty deployment
 //	idpool version               print the version
 package main
 
@@ -31,6 +33,10 @@ commands:
   serve          run the Cognito Identity server
   keys rotate    rotate the token signing key now (takes serve's storage flags);
                  running servers pick the new key up within a minute
+  export         write every pool, identity, key, role, provider and session to
+                 --file (default stdout) as JSON lines; takes serve's storage flags
+  import         load an export from --file (default stdin) into an empty
+                 deployment, all or nothing; takes serve's storage flags
   version        print the version
 `
 
@@ -48,6 +54,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return 2
 		}
 		return rotateKeys(args[2:], getenv, stdout, stderr)
+	case "export":
+		return exportData(args[1:], getenv, stdout, stderr)
+	case "import":
+		return importData(args[1:], getenv, os.Stdin, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "idpool", server.Version)
 		return 0

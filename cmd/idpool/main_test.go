@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -34,5 +35,44 @@ func TestKeysRotate(t *testing.T) {
 	}
 	if strings.Count(out.String(), "signing key rotated") != 2 {
 		t.Fatalf("output %q", out.String())
+	}
+}
+
+// TestExportImport moves a deployment from one data directory to another through a file
+// and checks that the second has the same records.
+func TestExportImport(t *testing.T) {
+	src, dst, tmp := t.TempDir(), t.TempDir(), t.TempDir()
+	file := tmp + "/export.jsonl"
+	var out, errb bytes.Buffer
+	// keys rotate creates the signing keys: a deployment with something in it.
+	if code := run([]string{"keys", "rotate", "--data-dir", src}, noEnv, &out, &errb); code != 0 {
+		t.Fatalf("keys rotate: %d %s", code, errb.String())
+	}
+	if code := run([]string{"export", "--data-dir", src, "--file", file}, noEnv, &out, &errb); code != 0 {
+		t.Fatalf("export: %d %s", code, errb.String())
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("export file: %v %v, want mode 0600", fi, err)
+	}
+	if code := run([]string{"export", "--data-dir", src, "--file", file}, noEnv, &out, &errb); code != 1 {
+		t.Errorf("export over an existing file: %d, want 1", code)
+	}
+	if code := run([]string{"import", "--file=" + file, "--data-dir", dst}, noEnv, &out, &errb); code != 0 {
+		t.Fatalf("import: %d %s", code, errb.String())
+	}
+	if code := run([]string{"import", "--data-dir", dst, "--file", file}, noEnv, &out, &errb); code != 1 || !strings.Contains(errb.String(), "nothing was stored") {
+		t.Errorf("second import into the same deployment: %d %s", code, errb.String())
+	}
+	again := tmp + "/again.jsonl"
+	if code := run([]string{"export", "--data-dir", dst, "--file", again}, noEnv, &out, &errb); code != 0 {
+		t.Fatalf("export of the copy: %d %s", code, errb.String())
+	}
+	a, _ := os.ReadFile(file)
+	b, _ := os.ReadFile(again)
+	if !bytes.Equal(a, b) || !strings.Contains(string(a), `"keys"`) {
+		t.Errorf("the copy exports differently:\n%s\n%s", a, b)
+	}
+	if code := run([]string{"export", "--file"}, noEnv, &out, &errb); code != 2 {
+		t.Errorf("--file without a value: %d, want 2", code)
 	}
 }

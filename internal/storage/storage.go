@@ -22,6 +22,7 @@ type Store interface {
 	ProviderStore
 	SessionStore
 	RoleStore
+	Dumper
 
 	// Ping reports whether the backend is reachable (for /readyz).
 	Ping(ctx context.Context) error

@@ -82,6 +82,22 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 			c.run(t, open(t))
 		})
 	}
+	// These need more than one store.
+	for _, c := range []struct {
+		name string
+		run  func(*testing.T, func(*testing.T) storage.Store)
+	}{
+		{"DumpRoundTrip", testDumpRoundTrip},
+		{"DumpEmpty", testDumpEmpty},
+		{"DumpExportFnError", testDumpExportFnError},
+		{"DumpImportNotEmpty", testDumpImportNotEmpty},
+		{"DumpImportAllOrNothing", testDumpImportAllOrNothing},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.run(t, open)
+		})
+	}
 }
 
 func mustCreate(t *testing.T, s storage.Store, p *storage.Pool) {
