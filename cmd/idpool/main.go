@@ -2,6 +2,7 @@
 //
 //	idpool serve [flags]         run the server (see idpool serve -h)
 //	idpool keys rotate [flags]   rotate the token signing key of a deployment now
+//	idpool bench [flags]         load-test a Cognito Identity endpoint (see idpool bench -h)
 //	idpool export [--file F]     write a deployment's whole state to a file
 //	idpool import [--file F]     load such a file into an empty deployment
 //	idpool version               print the version
@@ -19,6 +20,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/idpool/idpool/internal/bench"
 	"github.com/idpool/idpool/internal/config"
 	"github.com/idpool/idpool/internal/server"
 )
@@ -33,6 +35,8 @@ commands:
   serve          run the Cognito Identity server
   keys rotate    rotate the token signing key now (takes serve's storage flags);
                  running servers pick the new key up within a minute
+  bench          load-test a Cognito Identity endpoint (idpool, moto, AWS) and
+                 report throughput and latency per operation (idpool bench -h)
   export         write every pool, identity, key, role, provider and session to
                  --file (default stdout) as JSON lines; takes serve's storage flags
   import         load an export from --file (default stdin) into an empty
@@ -58,6 +62,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return exportData(args[1:], getenv, stdout, stderr)
 	case "import":
 		return importData(args[1:], getenv, os.Stdin, stderr)
+	case "bench":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return bench.Main(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "idpool", server.Version)
 		return 0
