@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -11,6 +10,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/idpool/idpool/internal/storage"
+	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
 const (
@@ -147,28 +147,6 @@ func eachRow(ctx context.Context, tx *sql.Tx, query string, fn func(*sql.Rows) e
 	return nil
 }
 
-// scanSession reads one row of sessionColumns. A missing row is storage.ErrNotFound.
-func scanSession(row rowScanner, accessKeyID string) (*storage.Session, error) {
-	var (
-		sess            storage.Session
-		tags            []byte
-		created, expiry int64
-	)
-	err := row.Scan(&sess.AccessKeyID, &sess.SecretAccessKey, &sess.SessionToken, &sess.AccountID,
-		&sess.RoleARN, &sess.SessionName, &sess.IdentityID, &sess.PoolID, &tags, &created, &expiry)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("sqlite: session %s: %w", accessKeyID, storage.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read session %s: %w", accessKeyID, err)
-	}
-	if err := json.Unmarshal(tags, &sess.Tags); err != nil {
-		return nil, fmt.Errorf("sqlite: decode session %s: %w", sess.AccessKeyID, err)
-	}
-	sess.CreatedAt, sess.Expiry = fromMillis(created), fromMillis(expiry)
-	return &sess, nil
-}
-
 // Import implements storage.Dumper: every record in one write transaction, so that a
 // failure part way leaves the store as empty as it was.
 func (s *Store) Import(ctx context.Context, recs iter.Seq2[storage.Record, error]) error {
@@ -200,28 +178,28 @@ func importRecord(ctx context.Context, tx *sql.Tx, itx *identityTx, r storage.Re
 	switch r.Kind() {
 	case "keys":
 		var b []byte
-		if b, err = encodeKeys(r.Keys); err == nil {
+		if b, err = sqlrecord.EncodeKeys(r.Keys); err == nil {
 			_, err = tx.ExecContext(ctx, `INSERT INTO signing_keys (id, keys) VALUES (1, ?)`, string(b))
 		}
 	case "role":
 		var tags []byte
-		if tags, err = json.Marshal(r.Role.Tags); err == nil {
+		if tags, err = sqlrecord.EncodeTags(r.Role.Tags); err == nil {
 			_, err = tx.ExecContext(ctx, insertRole, r.Role.AccountID, r.Role.Name, r.Role.Path, r.Role.ARN, r.Role.RoleID,
-				r.Role.AssumeRolePolicyDocument, r.Role.Description, r.Role.MaxSessionDuration, string(tags), toMillis(r.Role.CreatedAt))
+				r.Role.AssumeRolePolicyDocument, r.Role.Description, r.Role.MaxSessionDuration, string(tags), sqlrecord.ToMillis(r.Role.CreatedAt))
 		}
 	case "provider":
 		p := r.Provider
 		var config []byte
-		if config, err = encodeProvider(p); err == nil {
+		if config, err = sqlrecord.EncodeProvider(p); err == nil {
 			_, err = tx.ExecContext(ctx, `INSERT INTO iam_providers (`+providerColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-				p.ARN, p.AccountID, p.Kind, string(config), toMillis(p.CreatedAt), toMillis(p.UpdatedAt))
+				p.ARN, p.AccountID, p.Kind, string(config), sqlrecord.ToMillis(p.CreatedAt), sqlrecord.ToMillis(p.UpdatedAt))
 		}
 	case "pool":
 		p := r.Pool
 		var config []byte
-		if config, err = encodeConfig(p); err == nil {
+		if config, err = sqlrecord.EncodePool(p); err == nil {
 			_, err = tx.ExecContext(ctx, `INSERT INTO identity_pools (`+poolColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				p.ID, p.AccountID, p.Region, p.Name, string(config), toMillis(p.CreatedAt), toMillis(p.UpdatedAt))
+				p.ID, p.AccountID, p.Region, p.Name, string(config), sqlrecord.ToMillis(p.CreatedAt), sqlrecord.ToMillis(p.UpdatedAt))
 		}
 	case "identity":
 		// Put checks the pool exists (ErrNotFound) and no login has another owner
@@ -233,10 +211,10 @@ func importRecord(ctx context.Context, tx *sql.Tx, itx *identityTx, r storage.Re
 	case "session":
 		sess := r.Session
 		var tags []byte
-		if tags, err = json.Marshal(sess.Tags); err == nil {
+		if tags, err = sqlrecord.EncodeTags(sess.Tags); err == nil {
 			_, err = tx.ExecContext(ctx, insertSession, sess.AccessKeyID, sess.SecretAccessKey, sess.SessionToken,
 				sess.AccountID, sess.RoleARN, sess.SessionName, sess.IdentityID, sess.PoolID, string(tags),
-				toMillis(sess.CreatedAt), toMillis(sess.Expiry))
+				sqlrecord.ToMillis(sess.CreatedAt), sqlrecord.ToMillis(sess.Expiry))
 		}
 	default:
 		return errors.New("a record must have exactly one kind")

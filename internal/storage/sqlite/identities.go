@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/idpool/idpool/internal/storage"
+	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
 const (
@@ -52,8 +53,8 @@ func (r *identityRow) identity(id string) *storage.Identity {
 		PoolID:    r.poolID,
 		ID:        id,
 		Disabled:  r.disabled,
-		CreatedAt: fromMillis(r.created),
-		UpdatedAt: fromMillis(r.updated),
+		CreatedAt: sqlrecord.FromMillis(r.created),
+		UpdatedAt: sqlrecord.FromMillis(r.updated),
 	}
 	if !r.noLogin {
 		ident.Logins = []storage.Login{} // empty, not nil: no allocation
@@ -227,7 +228,7 @@ func (t *identityTx) Put(ctx context.Context, ident *storage.Identity) error {
 	}
 
 	_, err := t.tx.StmtContext(ctx, t.s.txUpsertIdentity).ExecContext(ctx,
-		id, ident.PoolID, ident.Disabled, ident.Logins == nil, toMillis(ident.CreatedAt), toMillis(ident.UpdatedAt))
+		id, ident.PoolID, ident.Disabled, ident.Logins == nil, sqlrecord.ToMillis(ident.CreatedAt), sqlrecord.ToMillis(ident.UpdatedAt))
 	if isForeignKeyViolation(err) {
 		return fmt.Errorf("sqlite: pool %s of identity %s: %w", ident.PoolID, id, storage.ErrNotFound)
 	}

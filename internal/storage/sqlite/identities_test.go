@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/idpool/idpool/internal/storage"
+	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
 // seedIdentities creates a pool with n identities, each with a developer login and a
@@ -232,7 +233,7 @@ func TestPointReadsHonourEndedContext(t *testing.T) {
 func TestDecodeConfigBeforePrincipalTagMaps(t *testing.T) {
 	// A config as written before PrincipalTagMaps existed.
 	var p storage.Pool
-	if err := decodeConfig([]byte(`{"allowUnauthenticated":true,"allowClassicFlow":null,"supportedLoginProviders":null,"developerProviderName":"","openIdConnectProviderArns":null,"cognitoIdentityProviders":null,"samlProviderArns":null,"tags":{},"roles":null,"roleMappings":null}`), &p); err != nil {
+	if err := sqlrecord.DecodePool([]byte(`{"allowUnauthenticated":true,"allowClassicFlow":null,"supportedLoginProviders":null,"developerProviderName":"","openIdConnectProviderArns":null,"cognitoIdentityProviders":null,"samlProviderArns":null,"tags":{},"roles":null,"roleMappings":null}`), &p); err != nil {
 		t.Fatal(err)
 	}
 	if p.PrincipalTagMaps != nil || !p.AllowUnauthenticated || p.Tags == nil {

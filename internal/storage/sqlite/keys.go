@@ -3,55 +3,23 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/idpool/idpool/internal/storage"
+	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
-// keysJSON is the persisted form of storage.Keys in signing_keys.keys. As with poolConfig,
-// its tags are the format, no field is omitempty (nil and empty stay apart: []byte as null
-// or "", slices as null or []), and times are unix milliseconds. Key material is base64,
-// encoding/json's form of []byte.
-type keysJSON struct {
-	SigningKeyID     string                `json:"signingKeyId"`
-	SigningKey       []byte                `json:"signingKey"`
-	VerificationKeys []verificationKeyJSON `json:"verificationKeys"`
-	NextRotation     int64                 `json:"nextRotation"`
-}
-
-type verificationKeyJSON struct {
-	KeyID     string `json:"keyId"`
-	PublicKey []byte `json:"publicKey"`
-	Expiry    int64  `json:"expiry"` // the zero time.Time stays zero through fromMillis
-}
-
-func encodeKeys(k *storage.Keys) ([]byte, error) {
-	return json.Marshal(keysJSON{
-		SigningKeyID: k.SigningKeyID,
-		SigningKey:   k.SigningKey,
-		VerificationKeys: convertSlice(k.VerificationKeys, func(v storage.VerificationKey) verificationKeyJSON {
-			return verificationKeyJSON{KeyID: v.KeyID, PublicKey: v.PublicKey, Expiry: toMillis(v.Expiry)}
-		}),
-		NextRotation: toMillis(k.NextRotation),
-	})
-}
+// encodeKeys and decodeKeys are sqlrecord's (see encodeConfig): storage.Keys as the JSON
+// of signing_keys.keys.
 
 // decodeKeys returns new Keys that share no memory with b.
 func decodeKeys(b []byte) (*storage.Keys, error) {
-	var k keysJSON
-	if err := json.Unmarshal(b, &k); err != nil {
+	k, err := sqlrecord.DecodeKeys(b)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: decode keys: %w", err)
 	}
-	return &storage.Keys{
-		SigningKeyID: k.SigningKeyID,
-		SigningKey:   k.SigningKey,
-		VerificationKeys: convertSlice(k.VerificationKeys, func(v verificationKeyJSON) storage.VerificationKey {
-			return storage.VerificationKey{KeyID: v.KeyID, PublicKey: v.PublicKey, Expiry: fromMillis(v.Expiry)}
-		}),
-		NextRotation: fromMillis(k.NextRotation),
-	}, nil
+	return k, nil
 }
 
 const selectKeys = `SELECT keys FROM signing_keys WHERE id = 1`
@@ -111,7 +79,7 @@ func (s *Store) UpdateKeys(ctx context.Context, fn func(current *storage.Keys) (
 			}
 			return err
 		}
-		b, err := encodeKeys(next)
+		b, err := sqlrecord.EncodeKeys(next)
 		if err != nil {
 			return fmt.Errorf("sqlite: encode keys: %w", err)
 		}

@@ -3,135 +3,16 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/idpool/idpool/internal/storage"
+	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
-// poolConfig is the JSON in identity_pools.config: every storage.Pool field that has no
-// column. Its tags, not storage.Pool's Go field names, are the persisted format, so
-// renaming a Go field cannot silently orphan stored data. No field is omitempty: nil and
-// empty collections must come back as they went in.
-type poolConfig struct {
-	AllowUnauthenticated      bool                       `json:"allowUnauthenticated"`
-	AllowClassicFlow          *bool                      `json:"allowClassicFlow"`
-	SupportedLoginProviders   map[string]string          `json:"supportedLoginProviders"`
-	DeveloperProviderName     string                     `json:"developerProviderName"`
-	OpenIDConnectProviderARNs []string                   `json:"openIdConnectProviderArns"`
-	CognitoIdentityProviders  []cognitoProviderJSON      `json:"cognitoIdentityProviders"`
-	SAMLProviderARNs          []string                   `json:"samlProviderArns"`
-	Tags                      map[string]string          `json:"tags"`
-	Roles                     map[string]string          `json:"roles"`
-	RoleMappings              map[string]roleMappingJSON `json:"roleMappings"`
-	// Configs written before PrincipalTagMaps existed lack the key and decode to nil, which
-	// is what a pool that never had one holds.
-	PrincipalTagMaps map[string]principalTagMapJSON `json:"principalTagMaps"`
-}
-
-// cognitoProviderJSON and mappingRuleJSON have exactly the fields of their storage
-// counterparts, so the conversions below stop compiling when a field is added there.
-type cognitoProviderJSON struct {
-	ProviderName         string `json:"providerName"`
-	ClientID             string `json:"clientId"`
-	ServerSideTokenCheck bool   `json:"serverSideTokenCheck"`
-}
-
-type mappingRuleJSON struct {
-	Claim     string `json:"claim"`
-	MatchType string `json:"matchType"`
-	Value     string `json:"value"`
-	RoleARN   string `json:"roleArn"`
-}
-
-type roleMappingJSON struct {
-	Type                    string            `json:"type"`
-	AmbiguousRoleResolution string            `json:"ambiguousRoleResolution"`
-	Rules                   []mappingRuleJSON `json:"rules"`
-}
-
-type principalTagMapJSON struct {
-	UseDefaults bool              `json:"useDefaults"`
-	Tags        map[string]string `json:"tags"`
-}
-
-// convertSlice maps s element by element, keeping nil apart from empty.
-func convertSlice[S ~[]E, E, T any](s S, f func(E) T) []T {
-	if s == nil {
-		return nil
-	}
-	out := make([]T, len(s))
-	for i, e := range s {
-		out[i] = f(e)
-	}
-	return out
-}
-
-func convertMap[K comparable, V, T any](m map[K]V, f func(V) T) map[K]T {
-	if m == nil {
-		return nil
-	}
-	out := make(map[K]T, len(m))
-	for k, v := range m {
-		out[k] = f(v)
-	}
-	return out
-}
-
-func encodeConfig(p *storage.Pool) ([]byte, error) {
-	return json.Marshal(poolConfig{
-		AllowUnauthenticated:      p.AllowUnauthenticated,
-		AllowClassicFlow:          p.AllowClassicFlow,
-		SupportedLoginProviders:   p.SupportedLoginProviders,
-		DeveloperProviderName:     p.DeveloperProviderName,
-		OpenIDConnectProviderARNs: p.OpenIDConnectProviderARNs,
-		CognitoIdentityProviders:  convertSlice(p.CognitoIdentityProviders, func(c storage.CognitoProvider) cognitoProviderJSON { return cognitoProviderJSON(c) }),
-		SAMLProviderARNs:          p.SAMLProviderARNs,
-		Tags:                      p.Tags,
-		Roles:                     p.Roles,
-		RoleMappings: convertMap(p.RoleMappings, func(m storage.RoleMapping) roleMappingJSON {
-			return roleMappingJSON{
-				Type:                    m.Type,
-				AmbiguousRoleResolution: m.AmbiguousRoleResolution,
-				Rules:                   convertSlice(m.Rules, func(r storage.MappingRule) mappingRuleJSON { return mappingRuleJSON(r) }),
-			}
-		}),
-		PrincipalTagMaps: convertMap(p.PrincipalTagMaps, func(m storage.PrincipalTagMap) principalTagMapJSON { return principalTagMapJSON(m) }),
-	})
-}
-
-func decodeConfig(b []byte, p *storage.Pool) error {
-	var c poolConfig
-	if err := json.Unmarshal(b, &c); err != nil {
-		return err
-	}
-	p.AllowUnauthenticated = c.AllowUnauthenticated
-	p.AllowClassicFlow = c.AllowClassicFlow
-	p.SupportedLoginProviders = c.SupportedLoginProviders
-	p.DeveloperProviderName = c.DeveloperProviderName
-	p.OpenIDConnectProviderARNs = c.OpenIDConnectProviderARNs
-	p.CognitoIdentityProviders = convertSlice(c.CognitoIdentityProviders, func(c cognitoProviderJSON) storage.CognitoProvider { return storage.CognitoProvider(c) })
-	p.SAMLProviderARNs = c.SAMLProviderARNs
-	p.Tags = c.Tags
-	p.Roles = c.Roles
-	p.RoleMappings = convertMap(c.RoleMappings, func(m roleMappingJSON) storage.RoleMapping {
-		return storage.RoleMapping{
-			Type:                    m.Type,
-			AmbiguousRoleResolution: m.AmbiguousRoleResolution,
-			Rules:                   convertSlice(m.Rules, func(r mappingRuleJSON) storage.MappingRule { return storage.MappingRule(r) }),
-		}
-	})
-	p.PrincipalTagMaps = convertMap(c.PrincipalTagMaps, func(m principalTagMapJSON) storage.PrincipalTagMap { return storage.PrincipalTagMap(m) })
-	return nil
-}
-
-// Times are stored as unix milliseconds: the precision the contract promises, and one
-// that, unlike nanoseconds, covers every year a time.Time can hold (the zero time too).
-func toMillis(t time.Time) int64 { return t.UnixMilli() }
-
-func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+// The persisted forms (the pool config JSON, times as unix milliseconds, and those of the
+// other records) are package sqlrecord's, shared with the PostgreSQL backend. These
+// wrappers keep the names the rest of this package uses.
 
 const (
 	poolColumns    = `id, account_id, region, name, config, created_at, updated_at`
@@ -156,10 +37,10 @@ func scanPool(row rowScanner, poolID string) (*storage.Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read pool %s: %w", poolID, err)
 	}
-	if err := decodeConfig(config, &p); err != nil {
+	if err := sqlrecord.DecodePool(config, &p); err != nil {
 		return nil, fmt.Errorf("sqlite: decode pool %s: %w", poolID, err)
 	}
-	p.CreatedAt, p.UpdatedAt = fromMillis(created), fromMillis(updated)
+	p.CreatedAt, p.UpdatedAt = sqlrecord.FromMillis(created), sqlrecord.FromMillis(updated)
 	return &p, nil
 }
 
@@ -169,7 +50,7 @@ func (s *Store) CreatePool(ctx context.Context, p *storage.Pool, maxPerAccount i
 	if p == nil {
 		return errors.New("sqlite: CreatePool: nil pool")
 	}
-	config, err := encodeConfig(p)
+	config, err := sqlrecord.EncodePool(p)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode pool %s: %w", p.ID, err)
 	}
@@ -188,7 +69,7 @@ func (s *Store) CreatePool(ctx context.Context, p *storage.Pool, maxPerAccount i
 			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO identity_pools (`+poolColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, p.AccountID, p.Region, p.Name, string(config), toMillis(p.CreatedAt), toMillis(p.UpdatedAt))
+			p.ID, p.AccountID, p.Region, p.Name, string(config), sqlrecord.ToMillis(p.CreatedAt), sqlrecord.ToMillis(p.UpdatedAt))
 		if isPrimaryKeyViolation(err) {
 			return fmt.Errorf("sqlite: pool %s: %w", p.ID, storage.ErrAlreadyExists)
 		}
@@ -234,11 +115,11 @@ func (s *Store) UpdatePool(ctx context.Context, accountID, poolID string, fn fun
 			return err
 		}
 		next.AccountID, next.Region, next.ID, next.CreatedAt = cur.AccountID, cur.Region, cur.ID, cur.CreatedAt
-		config, err := encodeConfig(next)
+		config, err := sqlrecord.EncodePool(next)
 		if err != nil {
 			return fmt.Errorf("sqlite: encode pool %s: %w", poolID, err)
 		}
-		updated := toMillis(next.UpdatedAt)
+		updated := sqlrecord.ToMillis(next.UpdatedAt)
 		if _, err := tx.ExecContext(ctx, `UPDATE identity_pools SET name = ?, config = ?, updated_at = ? WHERE id = ?`,
 			next.Name, string(config), updated, poolID); err != nil {
 			return fmt.Errorf("sqlite: update pool %s: %w", poolID, err)
@@ -246,8 +127,8 @@ func (s *Store) UpdatePool(ctx context.Context, accountID, poolID string, fn fun
 		// Hand back what a GetPool would now return (what JSON and millisecond time made of
 		// fn's values), not fn's pool itself, which fn may still hold.
 		out = &storage.Pool{AccountID: cur.AccountID, Region: cur.Region, ID: cur.ID, Name: next.Name,
-			CreatedAt: cur.CreatedAt, UpdatedAt: fromMillis(updated)}
-		if err := decodeConfig(config, out); err != nil {
+			CreatedAt: cur.CreatedAt, UpdatedAt: sqlrecord.FromMillis(updated)}
+		if err := sqlrecord.DecodePool(config, out); err != nil {
 			return fmt.Errorf("sqlite: decode pool %s: %w", poolID, err)
 		}
 		return nil

@@ -1,60 +1,17 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/idpool/idpool/internal/storage"
+	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
-// providerConfig is the JSON in iam_providers.config: every storage.IAMProvider field that
-// has no column. As with poolConfig, its tags are the persisted format and no field is
-// omitempty, so nil and empty collections come back as they went in. ValidUntil is unix
-// milliseconds; the zero time.Time survives the trip (see fromMillis).
-type providerConfig struct {
-	URL          string            `json:"url"`
-	ClientIDs    []string          `json:"clientIds"`
-	Thumbprints  []string          `json:"thumbprints"`
-	SAMLMetadata string            `json:"samlMetadata"`
-	ValidUntil   int64             `json:"validUntil"`
-	Tags         map[string]string `json:"tags"`
-}
-
-// encodeProvider writes '<', '>' and '&' as themselves rather than as json.Marshal's
-// \u003c escapes: a SAML metadata document is full of them, and escaping would swell a
-// document of up to 10 MB to several times that on disk and in every read.
-func encodeProvider(p *storage.IAMProvider) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	err := enc.Encode(providerConfig{
-		URL:          p.URL,
-		ClientIDs:    p.ClientIDs,
-		Thumbprints:  p.Thumbprints,
-		SAMLMetadata: p.SAMLMetadata,
-		ValidUntil:   toMillis(p.ValidUntil),
-		Tags:         p.Tags,
-	})
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
-}
-
-func decodeProvider(b []byte, p *storage.IAMProvider) error {
-	var c providerConfig
-	if err := json.Unmarshal(b, &c); err != nil {
-		return err
-	}
-	p.URL = c.URL
-	p.ClientIDs = c.ClientIDs
-	p.Thumbprints = c.Thumbprints
-	p.SAMLMetadata = c.SAMLMetadata
-	p.ValidUntil = fromMillis(c.ValidUntil)
-	p.Tags = c.Tags
-	return nil
-}
+// encodeProvider and decodeProvider are sqlrecord's (see encodeConfig): the config JSON
+// of iam_providers, with SAML metadata's markup kept unescaped.
 
 const (
 	providerColumns = `arn, account_id, kind, config, created_at, updated_at`
@@ -78,10 +35,10 @@ func scanProvider(row rowScanner, arn string) (*storage.IAMProvider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read provider %s: %w", arn, err)
 	}
-	if err := decodeProvider(config, &p); err != nil {
+	if err := sqlrecord.DecodeProvider(config, &p); err != nil {
 		return nil, fmt.Errorf("sqlite: decode provider %s: %w", arn, err)
 	}
-	p.CreatedAt, p.UpdatedAt = fromMillis(created), fromMillis(updated)
+	p.CreatedAt, p.UpdatedAt = sqlrecord.FromMillis(created), sqlrecord.FromMillis(updated)
 	return &p, nil
 }
 
@@ -90,13 +47,13 @@ func (s *Store) CreateProvider(ctx context.Context, p *storage.IAMProvider) erro
 	if p == nil {
 		return errors.New("sqlite: CreateProvider: nil provider")
 	}
-	config, err := encodeProvider(p)
+	config, err := sqlrecord.EncodeProvider(p)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode provider %s: %w", p.ARN, err)
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO iam_providers (`+providerColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-			p.ARN, p.AccountID, p.Kind, string(config), toMillis(p.CreatedAt), toMillis(p.UpdatedAt))
+			p.ARN, p.AccountID, p.Kind, string(config), sqlrecord.ToMillis(p.CreatedAt), sqlrecord.ToMillis(p.UpdatedAt))
 		if isPrimaryKeyViolation(err) {
 			return fmt.Errorf("sqlite: provider %s: %w", p.ARN, storage.ErrAlreadyExists)
 		}
@@ -154,11 +111,11 @@ func (s *Store) UpdateProvider(ctx context.Context, accountID, arn string, fn fu
 			return err
 		}
 		next.AccountID, next.ARN, next.Kind, next.CreatedAt = cur.AccountID, cur.ARN, cur.Kind, cur.CreatedAt
-		config, err := encodeProvider(next)
+		config, err := sqlrecord.EncodeProvider(next)
 		if err != nil {
 			return fmt.Errorf("sqlite: encode provider %s: %w", arn, err)
 		}
-		updated := toMillis(next.UpdatedAt)
+		updated := sqlrecord.ToMillis(next.UpdatedAt)
 		if _, err := tx.ExecContext(ctx, `UPDATE iam_providers SET config = ?, updated_at = ? WHERE arn = ?`,
 			string(config), updated, arn); err != nil {
 			return fmt.Errorf("sqlite: update provider %s: %w", arn, err)
@@ -166,8 +123,8 @@ func (s *Store) UpdateProvider(ctx context.Context, accountID, arn string, fn fu
 		// Hand back what GetProvider would now return, decoded afresh, rather than fn's
 		// record, which fn may still hold.
 		out = &storage.IAMProvider{AccountID: cur.AccountID, ARN: cur.ARN, Kind: cur.Kind,
-			CreatedAt: cur.CreatedAt, UpdatedAt: fromMillis(updated)}
-		if err := decodeProvider(config, out); err != nil {
+			CreatedAt: cur.CreatedAt, UpdatedAt: sqlrecord.FromMillis(updated)}
+		if err := sqlrecord.DecodeProvider(config, out); err != nil {
 			return fmt.Errorf("sqlite: decode provider %s: %w", arn, err)
 		}
 		return nil

@@ -3,13 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/idpool/idpool/internal/storage"
+	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
 const (
@@ -36,10 +36,10 @@ func scanRole(row rowScanner, name string) (*storage.Role, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read role %s: %w", name, err)
 	}
-	if err := json.Unmarshal(tags, &r.Tags); err != nil {
+	if r.Tags, err = sqlrecord.DecodeTags(tags); err != nil {
 		return nil, fmt.Errorf("sqlite: decode role %s: %w", name, err)
 	}
-	r.CreatedAt = fromMillis(created)
+	r.CreatedAt = sqlrecord.FromMillis(created)
 	return &r, nil
 }
 
@@ -48,14 +48,14 @@ func (s *Store) CreateRole(ctx context.Context, r *storage.Role) error {
 	if r == nil {
 		return errors.New("sqlite: CreateRole: nil role")
 	}
-	// json.Marshal of a nil map is "null" and of an empty one "{}": the difference survives.
-	tags, err := json.Marshal(r.Tags)
+	// nil tags are "null" and empty ones "{}": the difference survives.
+	tags, err := sqlrecord.EncodeTags(r.Tags)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode role %s: %w", r.Name, err)
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, insertRole, r.AccountID, r.Name, r.Path, r.ARN, r.RoleID,
-			r.AssumeRolePolicyDocument, r.Description, r.MaxSessionDuration, string(tags), toMillis(r.CreatedAt))
+			r.AssumeRolePolicyDocument, r.Description, r.MaxSessionDuration, string(tags), sqlrecord.ToMillis(r.CreatedAt))
 		if isPrimaryKeyViolation(err) || hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
 			return fmt.Errorf("sqlite: role %s: %w", r.Name, storage.ErrAlreadyExists)
 		}

@@ -3,12 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/idpool/idpool/internal/storage"
+	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
 const (
@@ -30,8 +30,8 @@ func (s *Store) CreateSession(ctx context.Context, sess *storage.Session) error 
 	if sess == nil {
 		return errors.New("sqlite: CreateSession: nil session")
 	}
-	// json.Marshal of a nil map is "null" and of an empty one "{}": the difference survives.
-	tags, err := json.Marshal(sess.Tags)
+	// nil tags are "null" and empty ones "{}": the difference survives.
+	tags, err := sqlrecord.EncodeTags(sess.Tags)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode session %s: %w", sess.AccessKeyID, err)
 	}
@@ -39,7 +39,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *storage.Session) error 
 		_, err := tx.ExecContext(ctx, insertSession,
 			sess.AccessKeyID, sess.SecretAccessKey, sess.SessionToken, sess.AccountID, sess.RoleARN,
 			sess.SessionName, sess.IdentityID, sess.PoolID, string(tags),
-			toMillis(sess.CreatedAt), toMillis(sess.Expiry))
+			sqlrecord.ToMillis(sess.CreatedAt), sqlrecord.ToMillis(sess.Expiry))
 		if isPrimaryKeyViolation(err) {
 			return fmt.Errorf("sqlite: session %s: %w", sess.AccessKeyID, storage.ErrAlreadyExists)
 		}
@@ -57,32 +57,14 @@ func (s *Store) GetSession(ctx context.Context, accessKeyID string) (*storage.Se
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read session %s: %w", accessKeyID, err)
 	}
-	var (
-		sess            storage.Session
-		tags            []byte
-		created, expiry int64
-	)
-	err = s.getSession.QueryRowContext(ctx, accessKeyID).Scan(&sess.AccessKeyID, &sess.SecretAccessKey,
-		&sess.SessionToken, &sess.AccountID, &sess.RoleARN, &sess.SessionName, &sess.IdentityID,
-		&sess.PoolID, &tags, &created, &expiry)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("sqlite: session %s: %w", accessKeyID, storage.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read session %s: %w", accessKeyID, err)
-	}
-	if err := json.Unmarshal(tags, &sess.Tags); err != nil {
-		return nil, fmt.Errorf("sqlite: decode session %s: %w", accessKeyID, err)
-	}
-	sess.CreatedAt, sess.Expiry = fromMillis(created), fromMillis(expiry)
-	return &sess, nil
+	return scanSession(s.getSession.QueryRowContext(ctx, accessKeyID), accessKeyID)
 }
 
 // DeleteExpiredSessions implements storage.SessionStore. It deletes in batches of
 // sessionDeleteBatch, each its own transaction; when ctx ends between batches, the count
 // so far is returned with the context's error.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error) {
-	cutoff := toMillis(before)
+	cutoff := sqlrecord.ToMillis(before)
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -108,4 +90,26 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time) (in
 			return total, nil
 		}
 	}
+}
+
+// scanSession reads one row of sessionColumns. A missing row is storage.ErrNotFound.
+func scanSession(row rowScanner, accessKeyID string) (*storage.Session, error) {
+	var (
+		sess            storage.Session
+		tags            []byte
+		created, expiry int64
+	)
+	err := row.Scan(&sess.AccessKeyID, &sess.SecretAccessKey, &sess.SessionToken, &sess.AccountID,
+		&sess.RoleARN, &sess.SessionName, &sess.IdentityID, &sess.PoolID, &tags, &created, &expiry)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: session %s: %w", accessKeyID, storage.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read session %s: %w", accessKeyID, err)
+	}
+	if sess.Tags, err = sqlrecord.DecodeTags(tags); err != nil {
+		return nil, fmt.Errorf("sqlite: decode session %s: %w", sess.AccessKeyID, err)
+	}
+	sess.CreatedAt, sess.Expiry = sqlrecord.FromMillis(created), sqlrecord.FromMillis(expiry)
+	return &sess, nil
 }

@@ -1,5 +1,5 @@
 -- Identity pools. The columns are what queries filter, sort and count on; every other
--- field of storage.Pool lives in config as JSON (poolConfig in pools.go), so adding a pool
+-- field of storage.Pool lives in config as JSON (package sqlrecord), so adding a pool
 -- setting needs no migration. Times are unix milliseconds.
 --
 -- id alone is the primary key because pool IDs are global, as in AWS. Tables added later

@@ -1,7 +1,7 @@
 -- IAM identity providers (OpenID Connect and SAML) registered through the IAM API or
 -- declared in a configuration file. As for identity_pools, the columns are what queries
 -- filter and sort on, and every other field of storage.IAMProvider lives in config as JSON
--- (providerConfig in providers.go). Times are unix milliseconds.
+-- (package sqlrecord). Times are unix milliseconds.
 --
 -- arn alone is the primary key: IAM ARNs embed the account, so they are unique across
 -- accounts. Unlike identities this is a rowid table: a SAML provider's config carries its
