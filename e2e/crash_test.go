@@ -369,6 +369,7 @@ func startIdpoolProcess(t *testing.T, bin, dataDir, logPath string) *idpoolProce
 			"--secret-access-key", testSecret,
 			"--max-pools-per-account", "1000000",
 		)
+		cmd.Args = append(cmd.Args, databaseArgs(t, dataDir)...)
 		// Only what the binary needs: no IDPOOL_* setting of the machine leaks in.
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dataDir}
 		cmd.Stdout, cmd.Stderr = logf, logf

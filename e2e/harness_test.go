@@ -62,6 +62,7 @@ func startServerIn(t *testing.T, dir string, args ...string) *testServer {
 		"--access-key-id", testKeyID,
 		"--secret-access-key", testSecret,
 	}
+	base = append(base, databaseArgs(t, dir)...)
 	cfg, err := config.ParseServe(append(base, args...), func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/idpool/idpool/internal/oidc"
 	"github.com/idpool/idpool/internal/storage"
+	"github.com/idpool/idpool/internal/storage/postgres"
 	"github.com/idpool/idpool/internal/storage/sqlite"
 )
 
@@ -54,6 +55,14 @@ type Config struct {
 	// KeyRotationPeriod is how often the token signing key rotates; 0 means the issuer's
 	// default.
 	KeyRotationPeriod time.Duration
+	// KeyRefreshInterval is how often a node reloads the signing keys from storage,
+	// picking up a rotation made by another node; 0 means the issuer's default.
+	KeyRefreshInterval time.Duration
+	// DatabaseMaxConns caps the PostgreSQL connections of this node; 0 means the
+	// backend's default.
+	DatabaseMaxConns int
+	// DebugListen, when set, serves Go's profiler there.
+	DebugListen string
 	// KeyEncryptionKey, when set, encrypts signing keys at rest (32 bytes).
 	KeyEncryptionKey []byte
 	// Stand-ins for AWS's and the social providers' services, for tests and local
@@ -94,7 +103,7 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	var auth, level string
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:4577", "address to listen on; only loopback unless you choose otherwise")
 	fs.StringVar(&c.DataDir, "data-dir", "./idpool-data", "directory for the SQLite database and generated secrets")
-	fs.StringVar(&c.DatabaseURL, "database-url", "", "storage; empty means SQLite in the data directory")
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "storage: empty means SQLite in the data directory; sqlite:<path>, or postgres://user:password@host/db for several nodes")
 	fs.StringVar(&c.Region, "region", "us-east-1", "the AWS region this server is")
 	fs.StringVar(&c.AccountID, "account-id", "000000000000", "account of the admin credential given by flags or generated, and of --auth=none callers")
 	fs.StringVar(&c.IssuerURL, "issuer-url", "", "public URL of the OpenID token issuer (default http://<bound address>)")
@@ -108,6 +117,9 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.IntVar(&c.MaxPoolsPerAccount, "max-pools-per-account", 1000, "identity pools per account and region")
 	fs.IntVar(&c.MaxRulesPerMapping, "max-rules-per-mapping", 25, "rules in a Rules role mapping (AWS's quota is 25; the API model allows 400)")
 	fs.DurationVar(&c.KeyRotationPeriod, "key-rotation-period", 0, "how often the token signing key rotates (default 24h)")
+	fs.DurationVar(&c.KeyRefreshInterval, "key-refresh-interval", 0, "how often a node reloads signing keys rotated by another node (default 30s)")
+	fs.StringVar(&c.DebugListen, "debug-listen", "", "address to serve Go's profiler (/debug/pprof/) on, e.g. 127.0.0.1:6060; off when empty")
+	fs.IntVar(&c.DatabaseMaxConns, "database-max-conns", 0, "PostgreSQL connections of this node (default max(8, 4 x CPUs))")
 	var kek string
 	fs.StringVar(&c.UserPoolIssuerBase, "user-pool-issuer-base", "", "issuer base of Cognito user pools, e.g. http://127.0.0.1:9229 for a local stand-in ({region} is replaced; default https://cognito-idp.{region}.amazonaws.com)")
 	fs.StringVar(&c.GoogleIssuer, "google-issuer", "", "issuer of Google ID tokens (default https://accounts.google.com)")
@@ -187,8 +199,14 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	if c.MaxRulesPerMapping < 1 || c.MaxRulesPerMapping > 400 {
 		return nil, fmt.Errorf("--max-rules-per-mapping must be between 1 and 400")
 	}
-	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
-		return nil, fmt.Errorf("--database-url %q: only sqlite:<path> is supported in this version (PostgreSQL is planned)", redactURL(c.DatabaseURL))
+	if c.DatabaseURL != "" && c.backend() == "" {
+		return nil, fmt.Errorf("--database-url %q: want sqlite:<path>, postgres:// or postgresql://", redactURL(c.DatabaseURL))
+	}
+	if c.DatabaseMaxConns < 0 {
+		return nil, errors.New("--database-max-conns must not be negative")
+	}
+	if c.KeyRefreshInterval < 0 {
+		return nil, errors.New("--key-refresh-interval must not be negative")
 	}
 
 	if (akid == "") != (secret == "") {
@@ -258,8 +276,23 @@ func (c *Config) EnsureCredentials() error {
 	return nil
 }
 
+// backend names the storage backend --database-url selects: "sqlite", "postgres", or ""
+// for a URL of no known backend.
+func (c *Config) backend() string {
+	switch {
+	case c.DatabaseURL == "", strings.HasPrefix(c.DatabaseURL, "sqlite:"):
+		return "sqlite"
+	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+		return "postgres"
+	}
+	return ""
+}
+
 // OpenStore opens the configured storage backend.
 func (c *Config) OpenStore(ctx context.Context) (storage.Store, error) {
+	if c.backend() == "postgres" {
+		return postgres.Open(ctx, c.DatabaseURL, postgres.Options{MaxConns: int32(c.DatabaseMaxConns)})
+	}
 	path := filepath.Join(c.DataDir, "idpool.db")
 	if p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:"); ok && p != "" {
 		path = p

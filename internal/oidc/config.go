@@ -38,14 +38,15 @@ const (
 	DiscoveryPath = "/.well-known/openid-configuration"
 	JWKSPath      = "/.well-known/jwks_uri"
 
-	// refreshInterval: how often Run reloads keys from storage, so that all nodes serve the
-	// same JWKS and sign with the same key within this delay of a rotation elsewhere.
-	refreshInterval = 30 * time.Second
+	// DefaultRefreshInterval: how often Run reloads keys from storage, so that all nodes
+	// serve the same JWKS and sign with the same key within this delay of a rotation
+	// elsewhere.
+	DefaultRefreshInterval = 30 * time.Second
 	// reloadMinInterval rate-limits storage reloads triggered by tokens with an unknown
 	// kid, which anyone can forge in bulk.
 	reloadMinInterval = 5 * time.Second
 	// retireGrace keeps a retired key published a little longer than MaxTokenLifetime: a
-	// node that has not yet seen a rotation (up to refreshInterval) may still sign with the
+	// node that has not yet seen a rotation (up to RefreshInterval) may still sign with the
 	// old key, and node clocks differ by a little.
 	retireGrace = 5 * time.Minute
 	// futureIssuedAtLeeway: a token claiming to be issued further in the future than this
@@ -72,6 +73,9 @@ type Config struct {
 	// MaxTokenLifetime is the longest token Issue signs; retired keys stay published this
 	// long (plus a small grace) after retirement. 0 means DefaultMaxTokenLifetime.
 	MaxTokenLifetime time.Duration
+	// RefreshInterval is how often Run reloads the keys from storage, picking up a
+	// rotation made by another node; 0 means DefaultRefreshInterval.
+	RefreshInterval time.Duration
 	// KeyBits is the RSA key size; 0 means DefaultKeyBits, at least MinKeyBits.
 	KeyBits int
 	// KEK is an optional 32-byte key-encryption key: private keys are stored AES-256-GCM
@@ -110,6 +114,13 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.RotationPeriod < MinRotationPeriod {
 		return cfg, fmt.Errorf("oidc: rotation period %s is shorter than %s", cfg.RotationPeriod, MinRotationPeriod)
+	}
+	if cfg.RefreshInterval == 0 {
+		cfg.RefreshInterval = min(DefaultRefreshInterval, cfg.RotationPeriod/4)
+	}
+	// A node must see a rotation well before the pre-published next key takes over.
+	if cfg.RefreshInterval < 0 || cfg.RefreshInterval > cfg.RotationPeriod/4 {
+		return cfg, fmt.Errorf("oidc: refresh interval %s must be positive and at most a quarter of the rotation period", cfg.RefreshInterval)
 	}
 	if cfg.MaxTokenLifetime == 0 {
 		cfg.MaxTokenLifetime = DefaultMaxTokenLifetime

@@ -39,7 +39,7 @@ type Issuer struct {
 	// lastReload (UnixNano, injected clock) rate-limits unknown-kid reloads. Read without
 	// mu on Verify's fast path of refusal.
 	lastReload atomic.Int64
-	// refreshEvery is Run's period; tests shorten it.
+	// refreshEvery is Run's period (Config.RefreshInterval); tests shorten it further.
 	refreshEvery time.Duration
 }
 
@@ -79,7 +79,7 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 		cfg:          cfg,
 		aead:         aead,
 		log:          cfg.Logger.With("component", "oidc"),
-		refreshEvery: refreshInterval,
+		refreshEvery: cfg.RefreshInterval,
 		jwksMaxAge:   int(min(jwksMaxAge, cfg.RotationPeriod/4) / time.Second),
 	}
 	if i.discovery, err = discoveryDocument(cfg.IssuerURL); err != nil {

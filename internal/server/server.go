@@ -186,12 +186,13 @@ func newLoginVerifier(cfg *config.Config, providers idp.Providers, now func() ti
 // newIssuer builds the OpenID token issuer on the shared key store.
 func newIssuer(ctx context.Context, cfg *config.Config, issuerURL string, keys storage.KeyStore, now func() time.Time, log *slog.Logger) (*oidc.Issuer, error) {
 	issuer, err := oidc.New(ctx, oidc.Config{
-		IssuerURL:      issuerURL,
-		Keys:           keys,
-		Now:            now,
-		RotationPeriod: cfg.KeyRotationPeriod,
-		KEK:            cfg.KeyEncryptionKey,
-		Logger:         log,
+		IssuerURL:       issuerURL,
+		Keys:            keys,
+		Now:             now,
+		RotationPeriod:  cfg.KeyRotationPeriod,
+		RefreshInterval: cfg.KeyRefreshInterval,
+		KEK:             cfg.KeyEncryptionKey,
+		Logger:          log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("preparing signing keys: %w", err)
@@ -260,6 +261,13 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	var background sync.WaitGroup
 	background.Go(func() { s.issuer.Run(bgCtx) })
 	background.Go(func() { s.sweepSessions(bgCtx) })
+	if s.cfg.DebugListen != "" {
+		background.Go(func() {
+			if err := serveDebug(bgCtx, s.cfg.DebugListen, s.log); err != nil {
+				s.log.Error("profiler", "err", err)
+			}
+		})
+	}
 	// closeAll stops the background loops (key rotation, session sweeping) before
 	// storage closes under them.
 	closeAll := func() error {
