@@ -55,7 +55,7 @@ func (s *Service) GetId(ctx context.Context, c Caller, in *api.GetIdInput) (*api
 			return nil, errUnauthDisabled
 		}
 		now := s.now()
-		id := &storage.Identity{PoolID: p.ID, ID: s.newID(), CreatedAt: now, UpdatedAt: now}
+		id := &storage.Identity{PoolID: p.ID, ID: s.newIdentityID(), CreatedAt: now, UpdatedAt: now}
 		if err := s.store.UpdateIdentities(ctx, func(tx storage.IdentityTx) error { return tx.Put(ctx, id) }); err != nil {
 			return nil, storageErr(err, p.ID)
 		}

@@ -153,7 +153,7 @@ func (s *Service) link(ctx context.Context, tx storage.IdentityTx, p *storage.Po
 	}
 	if dst == nil {
 		if len(owners) == 0 {
-			id := &storage.Identity{PoolID: p.ID, ID: s.newID(), Logins: slices.Clone(logins), CreatedAt: now, UpdatedAt: now}
+			id := &storage.Identity{PoolID: p.ID, ID: s.newIdentityID(), Logins: slices.Clone(logins), CreatedAt: now, UpdatedAt: now}
 			if len(id.Logins) > maxLoginsPerIdentity {
 				return nil, tooManyLogins()
 			}

@@ -84,6 +84,11 @@ func New(c Config) *Service {
 // newID returns "<region>:<guid>", the form of pool and identity IDs.
 func (s *Service) newID() string { return s.region + ":" + ids.GUID() }
 
+// newIdentityID returns an identity ID whose GUID is time-ordered (ids.TimeOrderedGUID):
+// identities are by far the most numerous records, and ordered keys keep their inserts
+// cheap. Pool IDs stay random, as AWS's are.
+func (s *Service) newIdentityID() string { return s.region + ":" + ids.TimeOrderedGUID(s.now()) }
+
 func poolNotFound(id string) error {
 	return awserr.Newf(awserr.ResourceNotFound, "IdentityPool '%s' not found.", id)
 }

@@ -120,7 +120,7 @@ func (b *Broker) Issue(ctx context.Context, req Request) (*storage.Session, erro
 	now := b.now()
 	for try := 1; ; try++ {
 		s := &storage.Session{
-			AccessKeyID:     newAccessKeyID(),
+			AccessKeyID:     newAccessKeyID(now),
 			SecretAccessKey: newSecret(),
 			SessionToken:    newSessionToken(),
 			AccountID:       account,
@@ -242,9 +242,16 @@ func AssumedRoleARN(roleARN, sessionName string) string {
 	return "arn:" + partition + ":sts::" + account + ":assumed-role/" + RoleName(roleARN) + "/" + sessionName
 }
 
-func newAccessKeyID() string {
+// newAccessKeyID returns "ASIA" and 16 base32 characters: 32 bits of the Unix time in
+// seconds, then 48 random bits. Keys issued later sort later, so storing a session
+// appends to the sessions table instead of dirtying a random page per key; access key IDs
+// are not secret (the secret key is), and 48 random bits a second keep them unique (a
+// collision is retried).
+func newAccessKeyID(now time.Time) string {
 	var b [10]byte // 80 bits: 16 base32 characters, no padding
-	rand.Read(b[:])
+	rand.Read(b[4:])
+	sec := uint32(now.Unix())
+	b[0], b[1], b[2], b[3] = byte(sec>>24), byte(sec>>16), byte(sec>>8), byte(sec)
 	return accessKeyPrefix + base32.StdEncoding.EncodeToString(b[:])
 }
 
