@@ -99,13 +99,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		creds[c.AccessKeyID] = sigv4.Credential{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, AccountID: c.AccountID}
 	}
 	broker := sts.NewBroker(store, o.now)
+	trust := newRoleTrust(store)
 	svc := cognito.New(cognito.Config{
 		Region: cfg.Region,
 		Store:  store,
 		Limits: cognito.Limits{PoolsPerAccount: cfg.MaxPoolsPerAccount, RulesPerMapping: cfg.MaxRulesPerMapping},
 		Issuer: issuer,
 		Logins: newLoginVerifier(cfg, store, o.now, log),
-		Broker: credentialBroker(cfg, broker, roleTrust{store}, log),
+		Broker: credentialBroker(cfg, broker, trust, log),
 		Now:    o.now,
 		Logger: log,
 	})
@@ -154,7 +155,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		// Sessions idpool minted may call STS (GetCallerIdentity), as in AWS.
 		Auth:   newQueryAuthenticator("sts", cfg.Region, sts.ChainCredentials(sigv4.StaticCredentials(creds), broker), cfg.AccountID, insecure),
 		Tokens: issuer,
-		Trust:  roleTrust{store},
+		Trust:  trust,
 		Logger: log,
 	})
 	mux.Handle("/", apiRouter{json: cognitoAPI, iam: iamAPI, sts: stsAPI, maxQueryBody: iam.DefaultMaxBodyBytes})

@@ -92,7 +92,7 @@ func (s *Store) Export(ctx context.Context, fn func(storage.Record) error) error
 	// identities can be read after it on the same connection.
 	var pools []*storage.Pool
 	if err := eachRow(ctx, tx, exportPools, func(rows pgx.Rows) error {
-		p, err := scanPool(rows, "")
+		p, err := scanPool(rows, "", nil)
 		pools = append(pools, p)
 		return err
 	}); err != nil {

@@ -22,7 +22,9 @@ const (
 )
 
 // scanPool reads one row of poolColumns. A missing row is storage.ErrNotFound.
-func scanPool(row pgx.Row, poolID string) (*storage.Pool, error) {
+//
+// configs, when not nil, decodes the configuration through its cache (the hot reads).
+func scanPool(row pgx.Row, poolID string, configs *sqlrecord.PoolConfigs) (*storage.Pool, error) {
 	var (
 		p                storage.Pool
 		config           []byte
@@ -35,7 +37,11 @@ func scanPool(row pgx.Row, poolID string) (*storage.Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read pool %s: %w", poolID, err)
 	}
-	if err := sqlrecord.DecodePool(config, &p); err != nil {
+	decode := sqlrecord.DecodePool
+	if configs != nil {
+		decode = configs.Decode
+	}
+	if err := decode(config, &p); err != nil {
 		return nil, fmt.Errorf("postgres: decode pool %s: %w", p.ID, err)
 	}
 	p.CreatedAt, p.UpdatedAt = sqlrecord.FromMillis(created), sqlrecord.FromMillis(updated)
@@ -95,7 +101,7 @@ func (s *Store) GetPool(ctx context.Context, accountID, poolID string) (*storage
 	if !storable(accountID, poolID) {
 		return nil, s.missing("pool " + poolID)
 	}
-	return scanPool(s.pool.QueryRow(ctx, selectPool, poolID, accountID), poolID)
+	return scanPool(s.pool.QueryRow(ctx, selectPool, poolID, accountID), poolID, &s.poolConfigs)
 }
 
 // GetPoolByID implements storage.PoolStore.
@@ -103,7 +109,7 @@ func (s *Store) GetPoolByID(ctx context.Context, poolID string) (*storage.Pool, 
 	if !storable(poolID) {
 		return nil, s.missing("pool " + poolID)
 	}
-	return scanPool(s.pool.QueryRow(ctx, selectAnyPool, poolID), poolID)
+	return scanPool(s.pool.QueryRow(ctx, selectAnyPool, poolID), poolID, &s.poolConfigs)
 }
 
 // UpdatePool implements storage.PoolStore. The row is locked FOR UPDATE before fn sees
@@ -116,7 +122,7 @@ func (s *Store) UpdatePool(ctx context.Context, accountID, poolID string, fn fun
 	}
 	var out *storage.Pool
 	err := s.write(ctx, readCommitted, func(tx pgx.Tx) error {
-		cur, err := scanPool(tx.QueryRow(ctx, selectPool+` FOR UPDATE`, poolID, accountID), poolID)
+		cur, err := scanPool(tx.QueryRow(ctx, selectPool+` FOR UPDATE`, poolID, accountID), poolID, nil)
 		if err != nil {
 			return err
 		}

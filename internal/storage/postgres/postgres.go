@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/idpool/idpool/internal/storage"
+	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
 // Options tunes the backend. Every zero field leaves the setting to the database URL's
@@ -54,6 +55,9 @@ type Store struct {
 	// deadlock; applied is how many migrations this Open applied. Both are for tests.
 	retries atomic.Int64
 	applied int
+
+	// poolConfigs caches decoded pool configurations for GetPool and GetPoolByID.
+	poolConfigs sqlrecord.PoolConfigs
 
 	closed    atomic.Bool
 	closeOnce sync.Once

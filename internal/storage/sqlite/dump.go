@@ -73,7 +73,7 @@ func (s *Store) Export(ctx context.Context, fn func(storage.Record) error) error
 	// identities can be streamed after it on the same connection.
 	var pools []*storage.Pool
 	if err := eachRow(ctx, tx, exportPools, func(rows *sql.Rows) error {
-		p, err := scanPool(rows, "")
+		p, err := scanPool(rows, "", nil)
 		pools = append(pools, p)
 		return err
 	}); err != nil {
@@ -150,7 +150,7 @@ func eachRow(ctx context.Context, tx *sql.Tx, query string, fn func(*sql.Rows) e
 // Import implements storage.Dumper: every record in one write transaction, so that a
 // failure part way leaves the store as empty as it was.
 func (s *Store) Import(ctx context.Context, recs iter.Seq2[storage.Record, error]) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var empty bool
 		if err := tx.QueryRowContext(ctx, storeIsEmpty).Scan(&empty); err != nil {
 			return fmt.Errorf("sqlite: import: %w", err)
@@ -158,7 +158,7 @@ func (s *Store) Import(ctx context.Context, recs iter.Seq2[storage.Record, error
 		if !empty {
 			return fmt.Errorf("sqlite: import into a store that holds data: %w", storage.ErrAlreadyExists)
 		}
-		itx := &identityTx{s: s, tx: tx}
+		itx := &identityTx{s: s, tx: tx, ctx: ctx}
 		n := 0
 		for r, err := range recs {
 			if err != nil {

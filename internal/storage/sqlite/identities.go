@@ -173,34 +173,52 @@ func (s *Store) ListIdentities(ctx context.Context, poolID, afterID string, limi
 // transaction on the writer connection, like UpdatePool's updater: every other write of
 // this Store waits for it, so it must not block or call back into the Store. It never
 // needs to retry: the write lock is held from BEGIN, so nothing fn reads can change under
-// it. A panic in fn rolls the transaction back.
+// it. A panic in fn rolls back its writes, and only its own (commit.go), and goes on in
+// the caller's goroutine.
 func (s *Store) UpdateIdentities(ctx context.Context, fn func(tx storage.IdentityTx) error) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		return fn(&identityTx{s: s, tx: tx})
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		itx := &identityTx{s: s, tx: tx, ctx: ctx}
+		defer func() { itx.done = true }()
+		return fn(itx)
 	})
 }
 
 // identityTx is the storage.IdentityTx of one UpdateIdentities call. Its methods run the
 // writer's prepared statements bound to tx; once fn has returned, they fail with
-// sql.ErrTxDone.
+// sql.ErrTxDone (the transaction itself may still be running other callers' writes).
+//
+// Its statements run with the transaction's context, not the one each method is given:
+// the transaction may hold other callers' writes too (commit.go), and a cancelled
+// statement would make SQLite roll the whole of it back.
 type identityTx struct {
-	s  *Store
-	tx *sql.Tx
+	s    *Store
+	tx   *sql.Tx
+	ctx  context.Context
+	done bool
 }
 
-func (t *identityTx) Identity(ctx context.Context, identityID string) (*storage.Identity, error) {
-	rows, err := t.tx.StmtContext(ctx, t.s.txGetIdentity).QueryContext(ctx, identityID)
+func (t *identityTx) Identity(_ context.Context, identityID string) (*storage.Identity, error) {
+	if t.done {
+		return nil, sql.ErrTxDone
+	}
+	rows, err := t.tx.StmtContext(t.ctx, t.s.txGetIdentity).QueryContext(t.ctx, identityID)
 	return readIdentity(rows, err, identityID)
 }
 
-func (t *identityTx) OwnerOf(ctx context.Context, poolID, provider, subject string) (string, error) {
-	return readOwner(t.tx.StmtContext(ctx, t.s.txOwnerOf).QueryRowContext(ctx, poolID, provider, subject), poolID, provider, subject)
+func (t *identityTx) OwnerOf(_ context.Context, poolID, provider, subject string) (string, error) {
+	if t.done {
+		return "", sql.ErrTxDone
+	}
+	return readOwner(t.tx.StmtContext(t.ctx, t.s.txOwnerOf).QueryRowContext(t.ctx, poolID, provider, subject), poolID, provider, subject)
 }
 
 // Put replaces the identity row and its logins. Every check that can fail is made before
 // the first write, and the first write fails whole or not at all, so a Put that returns an
 // error has changed nothing even if fn goes on and commits.
-func (t *identityTx) Put(ctx context.Context, ident *storage.Identity) error {
+func (t *identityTx) Put(_ context.Context, ident *storage.Identity) error {
+	if t.done {
+		return sql.ErrTxDone
+	}
 	if ident == nil {
 		return errors.New("sqlite: Put: nil identity")
 	}
@@ -213,10 +231,10 @@ func (t *identityTx) Put(ctx context.Context, ident *storage.Identity) error {
 		}
 	}
 	if len(ident.Logins) > 0 {
-		owner := t.tx.StmtContext(ctx, t.s.txOwnerOf)
+		owner := t.tx.StmtContext(t.ctx, t.s.txOwnerOf)
 		for _, l := range ident.Logins {
 			var other string
-			err := owner.QueryRowContext(ctx, ident.PoolID, l.Provider, l.Subject).Scan(&other)
+			err := owner.QueryRowContext(t.ctx, ident.PoolID, l.Provider, l.Subject).Scan(&other)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 			case err != nil:
@@ -227,7 +245,7 @@ func (t *identityTx) Put(ctx context.Context, ident *storage.Identity) error {
 		}
 	}
 
-	_, err := t.tx.StmtContext(ctx, t.s.txUpsertIdentity).ExecContext(ctx,
+	_, err := t.tx.StmtContext(t.ctx, t.s.txUpsertIdentity).ExecContext(t.ctx,
 		id, ident.PoolID, ident.Disabled, ident.Logins == nil, sqlrecord.ToMillis(ident.CreatedAt), sqlrecord.ToMillis(ident.UpdatedAt))
 	if isForeignKeyViolation(err) {
 		return fmt.Errorf("sqlite: pool %s of identity %s: %w", ident.PoolID, id, storage.ErrNotFound)
@@ -235,13 +253,13 @@ func (t *identityTx) Put(ctx context.Context, ident *storage.Identity) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: put identity %s: %w", id, err)
 	}
-	if _, err := t.tx.StmtContext(ctx, t.s.txDeleteLogins).ExecContext(ctx, id); err != nil {
+	if _, err := t.tx.StmtContext(t.ctx, t.s.txDeleteLogins).ExecContext(t.ctx, id); err != nil {
 		return fmt.Errorf("sqlite: put identity %s: %w", id, err)
 	}
 	if len(ident.Logins) > 0 {
-		insert := t.tx.StmtContext(ctx, t.s.txInsertLogin)
+		insert := t.tx.StmtContext(t.ctx, t.s.txInsertLogin)
 		for i, l := range ident.Logins {
-			_, err := insert.ExecContext(ctx, ident.PoolID, l.Provider, l.Subject, id, i)
+			_, err := insert.ExecContext(t.ctx, ident.PoolID, l.Provider, l.Subject, id, i)
 			if isPrimaryKeyViolation(err) { // a backstop: the checks above should have caught it
 				return fmt.Errorf("sqlite: login %s/%s of identity %s: %w", l.Provider, l.Subject, id, storage.ErrConflict)
 			}
@@ -253,8 +271,11 @@ func (t *identityTx) Put(ctx context.Context, ident *storage.Identity) error {
 	return nil
 }
 
-func (t *identityTx) Delete(ctx context.Context, identityID string) error {
-	res, err := t.tx.StmtContext(ctx, t.s.txDeleteIdentity).ExecContext(ctx, identityID)
+func (t *identityTx) Delete(_ context.Context, identityID string) error {
+	if t.done {
+		return sql.ErrTxDone
+	}
+	res, err := t.tx.StmtContext(t.ctx, t.s.txDeleteIdentity).ExecContext(t.ctx, identityID)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete identity %s: %w", identityID, err)
 	}

@@ -56,7 +56,7 @@ func (s *Store) GetKeys(ctx context.Context) (*storage.Keys, error) {
 // UpdateKeys returns (nil, nil).
 func (s *Store) UpdateKeys(ctx context.Context, fn func(current *storage.Keys) (*storage.Keys, error)) (*storage.Keys, error) {
 	var out *storage.Keys
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		stored, err := readKeys(tx.QueryRowContext(ctx, selectKeys))
 		if err != nil {
 			return err

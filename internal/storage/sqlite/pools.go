@@ -24,7 +24,9 @@ const (
 type rowScanner interface{ Scan(dest ...any) error }
 
 // scanPool reads one row of poolColumns. A missing row is storage.ErrNotFound.
-func scanPool(row rowScanner, poolID string) (*storage.Pool, error) {
+//
+// configs, when not nil, decodes the configuration through its cache (the hot reads).
+func scanPool(row rowScanner, poolID string, configs *sqlrecord.PoolConfigs) (*storage.Pool, error) {
 	var (
 		p                storage.Pool
 		config           []byte
@@ -37,7 +39,11 @@ func scanPool(row rowScanner, poolID string) (*storage.Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read pool %s: %w", poolID, err)
 	}
-	if err := sqlrecord.DecodePool(config, &p); err != nil {
+	decode := sqlrecord.DecodePool
+	if configs != nil {
+		decode = configs.Decode
+	}
+	if err := decode(config, &p); err != nil {
 		return nil, fmt.Errorf("sqlite: decode pool %s: %w", poolID, err)
 	}
 	p.CreatedAt, p.UpdatedAt = sqlrecord.FromMillis(created), sqlrecord.FromMillis(updated)
@@ -54,7 +60,7 @@ func (s *Store) CreatePool(ctx context.Context, p *storage.Pool, maxPerAccount i
 	if err != nil {
 		return fmt.Errorf("sqlite: encode pool %s: %w", p.ID, err)
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Counting inside the write transaction is what makes the quota hold under
 		// concurrent creates: no other insert can land between the count and ours.
 		if maxPerAccount > 0 {
@@ -86,7 +92,7 @@ func (s *Store) GetPool(ctx context.Context, accountID, poolID string) (*storage
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read pool %s: %w", poolID, err)
 	}
-	return scanPool(s.getPool.QueryRowContext(ctx, poolID, accountID), poolID)
+	return scanPool(s.getPool.QueryRowContext(ctx, poolID, accountID), poolID, &s.poolConfigs)
 }
 
 // GetPoolByID implements storage.PoolStore. Like GetPool it runs a statement prepared at
@@ -96,17 +102,17 @@ func (s *Store) GetPoolByID(ctx context.Context, poolID string) (*storage.Pool, 
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read pool %s: %w", poolID, err)
 	}
-	return scanPool(s.getAnyPool.QueryRowContext(ctx, poolID), poolID)
+	return scanPool(s.getAnyPool.QueryRowContext(ctx, poolID), poolID, &s.poolConfigs)
 }
 
 // UpdatePool implements storage.PoolStore. fn runs while this Store's writer is held, so
 // every other write waits for it: it must not block or call back into the Store.
 func (s *Store) UpdatePool(ctx context.Context, accountID, poolID string, fn func(*storage.Pool) error) (*storage.Pool, error) {
 	var out *storage.Pool
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// The transaction began IMMEDIATE, so this read already holds the write lock and no
 		// other update can slip in between it and the write below.
-		cur, err := scanPool(tx.QueryRowContext(ctx, selectPoolByID, poolID, accountID), poolID)
+		cur, err := scanPool(tx.QueryRowContext(ctx, selectPoolByID, poolID, accountID), poolID, nil)
 		if err != nil {
 			return err
 		}
@@ -144,7 +150,7 @@ func (s *Store) UpdatePool(ctx context.Context, accountID, poolID string, fn fun
 // connection runs with foreign_keys on), and anything not reachable that way must be
 // deleted here, inside this write.
 func (s *Store) DeletePool(ctx context.Context, accountID, poolID string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM identity_pools WHERE id = ? AND account_id = ?`, poolID, accountID)
 		if err != nil {
 			return fmt.Errorf("sqlite: delete pool %s: %w", poolID, err)

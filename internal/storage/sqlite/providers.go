@@ -51,7 +51,7 @@ func (s *Store) CreateProvider(ctx context.Context, p *storage.IAMProvider) erro
 	if err != nil {
 		return fmt.Errorf("sqlite: encode provider %s: %w", p.ARN, err)
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO iam_providers (`+providerColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 			p.ARN, p.AccountID, p.Kind, string(config), sqlrecord.ToMillis(p.CreatedAt), sqlrecord.ToMillis(p.UpdatedAt))
 		if isPrimaryKeyViolation(err) {
@@ -100,7 +100,7 @@ func (s *Store) ListProviders(ctx context.Context, accountID, kind string) ([]*s
 // writer is held: it must not block or call back into the Store.
 func (s *Store) UpdateProvider(ctx context.Context, accountID, arn string, fn func(*storage.IAMProvider) error) (*storage.IAMProvider, error) {
 	var out *storage.IAMProvider
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// The transaction began IMMEDIATE: this read already holds the write lock.
 		cur, err := scanProvider(tx.QueryRowContext(ctx, selectProvider, arn, accountID), arn)
 		if err != nil {
@@ -139,7 +139,7 @@ func (s *Store) UpdateProvider(ctx context.Context, accountID, arn string, fn fu
 // ARN, as on AWS, where deleting an IAM provider does not touch the identity pools that
 // trust it; logins through it fail from then on.
 func (s *Store) DeleteProvider(ctx context.Context, accountID, arn string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM iam_providers WHERE arn = ? AND account_id = ?`, arn, accountID)
 		if err != nil {
 			return fmt.Errorf("sqlite: delete provider %s: %w", arn, err)

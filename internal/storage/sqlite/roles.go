@@ -53,7 +53,7 @@ func (s *Store) CreateRole(ctx context.Context, r *storage.Role) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: encode role %s: %w", r.Name, err)
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, insertRole, r.AccountID, r.Name, r.Path, r.ARN, r.RoleID,
 			r.AssumeRolePolicyDocument, r.Description, r.MaxSessionDuration, string(tags), sqlrecord.ToMillis(r.CreatedAt))
 		if isPrimaryKeyViolation(err) || hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
@@ -72,7 +72,7 @@ func (s *Store) GetRole(ctx context.Context, accountID, name string) (*storage.R
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read role %s: %w", name, err)
 	}
-	return scanRole(s.r.QueryRowContext(ctx, selectRole, accountID, name), name)
+	return scanRole(s.getRole.QueryRowContext(ctx, accountID, name), name)
 }
 
 // ListRoles implements storage.RoleStore. It returns nil when the account has no role.
@@ -99,7 +99,7 @@ func (s *Store) ListRoles(ctx context.Context, accountID string) ([]*storage.Rol
 // DeleteRole implements storage.RoleStore. Pools and sessions that name the role keep its
 // ARN, as on AWS.
 func (s *Store) DeleteRole(ctx context.Context, accountID, name string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM iam_roles WHERE account_id = ? AND name = ?`, accountID, name)
 		if err != nil {
 			return fmt.Errorf("sqlite: delete role %s: %w", name, err)

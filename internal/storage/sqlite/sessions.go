@@ -35,8 +35,8 @@ func (s *Store) CreateSession(ctx context.Context, sess *storage.Session) error 
 	if err != nil {
 		return fmt.Errorf("sqlite: encode session %s: %w", sess.AccessKeyID, err)
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, insertSession,
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, s.txInsertSession).ExecContext(ctx,
 			sess.AccessKeyID, sess.SecretAccessKey, sess.SessionToken, sess.AccountID, sess.RoleARN,
 			sess.SessionName, sess.IdentityID, sess.PoolID, string(tags),
 			sqlrecord.ToMillis(sess.CreatedAt), sqlrecord.ToMillis(sess.Expiry))
@@ -71,7 +71,7 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time) (in
 			return total, fmt.Errorf("sqlite: delete expired sessions: %w", err)
 		}
 		var n int64
-		err := s.write(ctx, func(tx *sql.Tx) error {
+		err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx, deleteExpiredBatch, cutoff, sessionDeleteBatch)
 			if err != nil {
 				return fmt.Errorf("sqlite: delete expired sessions: %w", err)

@@ -11,12 +11,14 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/idpool/idpool/internal/storage"
+	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
 // Options tunes the backend. The zero value is the durable default.
@@ -49,11 +51,30 @@ type Store struct {
 	// and parsing the SQL each time was a quarter of GetPool's cost. GetProvider runs on
 	// every login through an OpenID Connect or SAML provider, GetSession on every request
 	// signed with temporary credentials.
-	getPool, getAnyPool, getIdentity, findLogin, getProvider, getSession *sql.Stmt
+	// GetRole runs on every credentials request for a role whose trust policy idpool
+	// enforces.
+	getPool, getAnyPool, getIdentity, findLogin, getProvider, getSession, getRole *sql.Stmt
 	// The statements of UpdateIdentities are prepared once on w and bound to each
 	// transaction with Tx.StmtContext, which reuses the writer connection's prepared
 	// statement instead of parsing again.
 	txGetIdentity, txOwnerOf, txUpsertIdentity, txDeleteLogins, txInsertLogin, txDeleteIdentity *sql.Stmt
+	// CreateSession runs on every credentials request, and the savepoint statements
+	// around every write of a batch (commit.go).
+	txInsertSession, savepoint, rollbackTo, release *sql.Stmt
+	// poolConfigs caches decoded pool configurations for GetPool and GetPoolByID.
+	poolConfigs sqlrecord.PoolConfigs
+
+	// ck is the connection that checkpoints the write-ahead log (checkpointLoop).
+	ck *sql.DB
+	// writes carries write requests to the committer goroutine (commit.go); closing
+	// tells it to stop, and it closes committerDone when it has.
+	writes           chan *writeReq
+	closing          chan struct{}
+	committerDone    chan struct{}
+	checkpointerDone chan struct{}
+	// waiting counts the writes blocked on the committer, commits the transactions it has
+	// begun: what tests and metrics read to see batching at work.
+	waiting, commits atomic.Int64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -103,6 +124,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 	wq := cloneValues(base)
 	wq.Set("_txlock", "immediate")
+	// The writer never checkpoints: a checkpoint copies the log into the database file,
+	// work that would otherwise run inside the commit of whichever write crossed the
+	// threshold, on the one connection every write waits for. checkpointLoop does it
+	// beside the writer instead.
+	wq.Add("_pragma", "wal_autocheckpoint(0)")
 	w, err := sql.Open("sqlite", name+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
@@ -112,7 +138,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &Store{w: w}
+	s := &Store{w: w, writes: make(chan *writeReq), closing: make(chan struct{}), committerDone: make(chan struct{}), checkpointerDone: make(chan struct{})}
 	// The writer opens first: it converts the file to WAL and creates the schema before any
 	// reader could see a half-initialised database.
 	if err := s.init(ctx); err != nil {
@@ -134,6 +160,19 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 	s.r = r
+	// The checkpointer's connection writes to the database file, so it is not query_only.
+	ck, err := sql.Open("sqlite", name+base.Encode())
+	if err != nil {
+		_ = r.Close()
+		_ = w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+	ck.SetMaxOpenConns(1)
+	ck.SetConnMaxLifetime(0)
+	ck.SetConnMaxIdleTime(0)
+	s.ck = ck
+	go s.commitLoop()
+	go s.checkpointLoop()
 	if err := s.prepare(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
@@ -157,12 +196,17 @@ func (s *Store) statements() []stmtSpec {
 		{&s.findLogin, s.r, selectOwner},
 		{&s.getProvider, s.r, selectProvider},
 		{&s.getSession, s.r, selectSession},
+		{&s.getRole, s.r, selectRole},
 		{&s.txGetIdentity, s.w, selectIdentity},
 		{&s.txOwnerOf, s.w, selectOwner},
 		{&s.txUpsertIdentity, s.w, upsertIdentity},
 		{&s.txDeleteLogins, s.w, deleteLogins},
 		{&s.txInsertLogin, s.w, insertLogin},
 		{&s.txDeleteIdentity, s.w, deleteIdentity},
+		{&s.txInsertSession, s.w, insertSession},
+		{&s.savepoint, s.w, `SAVEPOINT w`},
+		{&s.rollbackTo, s.w, `ROLLBACK TO w`},
+		{&s.release, s.w, `RELEASE w`},
 	}
 }
 
@@ -256,6 +300,11 @@ func (s *Store) Ping(ctx context.Context) error {
 // into the database file. Later calls of Close return the first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		// Writes in flight finish (the committer answers the batch it holds); later ones
+		// fail with errClosed.
+		close(s.closing)
+		<-s.committerDone
+		<-s.checkpointerDone
 		var errs []error
 		for _, st := range s.statements() {
 			if *st.dst != nil {
@@ -265,35 +314,12 @@ func (s *Store) Close() error {
 		if s.r != nil {
 			errs = append(errs, s.r.Close())
 		}
+		if s.ck != nil {
+			errs = append(errs, s.ck.Close())
+		}
 		s.closeErr = errors.Join(append(errs, s.w.Close())...)
 	})
 	return s.closeErr
-}
-
-// write runs fn in a write transaction on the writer connection and commits it. An error
-// from fn is returned unchanged, which lets UpdatePool hand back its updater's error as
-// is.
-func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) (err error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	committed := false
-	// Roll back on every way out, panics from an updater func included: a transaction left
-	// open would hold the only writer connection and stall every later write.
-	defer func() {
-		if !committed {
-			_ = tx.Rollback()
-		}
-	}()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	committed = true
-	return nil
 }
 
 func isPrimaryKeyViolation(err error) bool { return hasCode(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) }

@@ -1,0 +1,230 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Group commit.
+//
+// Every write of the Store runs on the one writer connection, and with synchronous=FULL
+// each commit waits for an fsync of the write-ahead log: about a millisecond here, far
+// longer than the statements. Committing each write on its own would cap the Store at
+// one write per fsync whatever the number of clients. Instead a single goroutine takes
+// the writes that queued up while the previous commit was syncing and runs them in one
+// transaction, each inside a savepoint of its own, then commits once: one fsync for the
+// whole batch. No write is acknowledged before the commit that holds it is durable, and a
+// write whose fn fails is rolled back to its savepoint without touching the others.
+
+// maxBatch bounds a batch, so that one commit's latency stays bounded however deep the
+// queue gets.
+const maxBatch = 128
+
+// writeReq is one write waiting for the committer. The caller owns it until it sends it
+// and again once it has received from done.
+type writeReq struct {
+	fn   func(ctx context.Context, tx *sql.Tx) error
+	ctx  context.Context // the caller's, for the check before fn runs
+	done chan error      // buffered: the committer never blocks on a caller
+	// panicked holds what fn panicked with, re-raised in the caller's goroutine.
+	panicked any
+}
+
+var reqPool = sync.Pool{New: func() any { return &writeReq{done: make(chan error, 1)} }}
+
+// errClosed is what writes get once Close has begun.
+var errClosed = errors.New("sqlite: store closed")
+
+// write runs fn in a write transaction on the writer connection and returns once that
+// transaction has committed durably. fn gets a context that carries ctx's values but not
+// its cancellation: interrupting a statement inside a shared transaction would roll back
+// the other writes of the batch too. ctx still bounds the wait for the committer and is
+// checked just before fn runs. An error from fn is returned unchanged, which lets
+// UpdatePool hand back its updater's error as is.
+func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := reqPool.Get().(*writeReq)
+	req.fn, req.ctx = fn, ctx
+	s.waiting.Add(1)
+	select {
+	case s.writes <- req:
+		s.waiting.Add(-1)
+	case <-ctx.Done():
+		s.waiting.Add(-1)
+		req.fn, req.ctx = nil, nil
+		reqPool.Put(req)
+		return ctx.Err()
+	case <-s.closing:
+		s.waiting.Add(-1)
+		return errClosed
+	}
+	// Once sent, the request is the committer's until it answers, whatever ctx does: fn
+	// may be running.
+	err := <-req.done
+	p := req.panicked
+	req.fn, req.ctx, req.panicked = nil, nil, nil
+	reqPool.Put(req)
+	if p != nil {
+		panic(p)
+	}
+	return err
+}
+
+// commitLoop is the committer goroutine. It ends when s.closing is closed, after
+// answering every request it has taken.
+func (s *Store) commitLoop() {
+	defer close(s.committerDone)
+	batch := make([]*writeReq, 0, maxBatch)
+	errs := make([]error, 0, maxBatch)
+	for {
+		var first *writeReq
+		select {
+		case first = <-s.writes:
+		case <-s.closing:
+			return
+		}
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.writes:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		errs = s.commitBatch(batch, errs[:0])
+		for i, r := range batch {
+			r.done <- errs[i]
+			batch[i] = nil
+		}
+	}
+}
+
+// commitBatch runs the batch in one transaction and returns each request's result.
+func (s *Store) commitBatch(batch []*writeReq, errs []error) []error {
+	ctx := context.Background()
+	s.commits.Add(1)
+	fail := func(err error) []error {
+		errs = errs[:0]
+		for range batch {
+			errs = append(errs, err)
+		}
+		return errs
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fail(fmt.Errorf("sqlite: begin: %w", err))
+	}
+	// A batch of one needs no savepoint: its failure rolls the transaction back.
+	if len(batch) == 1 {
+		r := batch[0]
+		if err := r.ctx.Err(); err != nil {
+			_ = tx.Rollback()
+			return append(errs, err)
+		}
+		if err := run(r, tx); err != nil {
+			_ = tx.Rollback()
+			return append(errs, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return append(errs, fmt.Errorf("sqlite: commit: %w", err))
+		}
+		return append(errs, nil)
+	}
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, err := tx.StmtContext(ctx, s.savepoint).ExecContext(ctx); err != nil {
+			_ = tx.Rollback()
+			return fail(fmt.Errorf("sqlite: savepoint: %w", err))
+		}
+		ferr := run(r, tx)
+		if ferr != nil {
+			if _, err := tx.StmtContext(ctx, s.rollbackTo).ExecContext(ctx); err != nil {
+				_ = tx.Rollback()
+				return fail(fmt.Errorf("sqlite: rollback to savepoint: %w", err))
+			}
+		}
+		if _, err := tx.StmtContext(ctx, s.release).ExecContext(ctx); err != nil {
+			_ = tx.Rollback()
+			return fail(fmt.Errorf("sqlite: release savepoint: %w", err))
+		}
+		errs = append(errs, ferr)
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(fmt.Errorf("sqlite: commit: %w", err))
+	}
+	return errs
+}
+
+// errPanicked marks a request whose fn panicked; write re-raises the panic.
+var errPanicked = errors.New("sqlite: write panicked")
+
+// run calls the request's fn, turning a panic into errPanicked (the savepoint or the
+// transaction is then rolled back like any failure) so that the committer survives it.
+func run(r *writeReq, tx *sql.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.panicked = p
+			err = errPanicked
+		}
+	}()
+	return r.fn(context.WithoutCancel(r.ctx), tx)
+}
+
+// checkpointInterval is how often checkpointLoop looks for committed writes to copy from
+// the write-ahead log into the database file.
+const checkpointInterval = 100 * time.Millisecond
+
+// restartFrames is the log size (in pages) past which checkpointLoop makes the writer
+// start the log over. Under a steady stream of writes a PASSIVE checkpoint never catches
+// up with the end of the log, and the writer only starts it over once one has: without
+// a RESTART now and then the log would grow without bound, and every read would search a
+// longer index of it.
+const restartFrames = 4096
+
+// checkpointLoop checkpoints the write-ahead log beside the writer (which has
+// wal_autocheckpoint off), whenever something was committed since the last round. A
+// PASSIVE checkpoint waits for no one: it copies what no reader still needs. Once the log
+// passes restartFrames, a RESTART checkpoint waits (up to busy_timeout) for the writes of
+// the moment to commit, holds new ones back while it copies the rest, and leaves the log
+// to be started over: a pause of a few milliseconds for the writers every few thousand
+// pages, instead of a checkpoint inside some write's commit every thousand. It ends when
+// s.closing is closed; Close's last connection then checkpoints what is left.
+func (s *Store) checkpointLoop() {
+	defer close(s.checkpointerDone)
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	var done int64
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+		}
+		c := s.commits.Load()
+		if c == done {
+			continue
+		}
+		// Errors are transient (a busy database file); the next round tries again.
+		var busy, log, copied int
+		if err := s.ck.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &copied); err != nil {
+			continue
+		}
+		if log >= restartFrames {
+			if err := s.ck.QueryRow(`PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &log, &copied); err != nil {
+				continue
+			}
+		}
+		done = c
+	}
+}
