@@ -146,6 +146,11 @@ func Run(ctx context.Context, cfg *Config, stderr io.Writer) (*Report, error) {
 			return nil, &SetupError{err}
 		}
 	}
+	defer func() {
+		for _, c := range clients {
+			c.close()
+		}
+	}()
 	iter := b.iteration()
 	elapsed := b.load(ctx, clients, iter)
 	interrupted := ctx.Err() != nil

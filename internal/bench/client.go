@@ -133,6 +133,11 @@ type client struct {
 	lastMsg  string // message of the last error response
 	lastType string // error type of the last request sent through bench.send
 
+	// raw and signer replace net/http and the SDK signer for http:// endpoints.
+	raw     *rawConn
+	signer  *rawSigner
+	scratch []byte
+
 	stats [numOps]*opStats
 }
 
@@ -140,6 +145,16 @@ func newClient(ctx context.Context, ep *endpoint, id int, seed uint64) *client {
 	c := &client{ep: ep, ctx: ctx, id: id, rng: rand.New(rand.NewPCG(seed, uint64(id)+1)),
 		buf: make([]byte, 0, 2048), resp: make([]byte, 0, 4096)}
 	c.newRequest()
+	if ep.url.Scheme == "http" {
+		addr := ep.url.Host
+		if ep.url.Port() == "" {
+			addr = net.JoinHostPort(ep.url.Hostname(), "80")
+		}
+		c.raw = &rawConn{addr: addr, host: ep.url.Host, path: ep.url.EscapedPath(), req: make([]byte, 0, 4096)}
+		c.signer = &rawSigner{accessKeyID: ep.creds.AccessKeyID, secret: ep.creds.SecretAccessKey, region: ep.region,
+			service: serviceCognito, host: ep.url.Host, path: ep.url.EscapedPath()}
+		c.scratch = make([]byte, 0, 1024)
+	}
 	return c
 }
 
@@ -176,6 +191,9 @@ type result struct {
 // call sends c.buf with the given X-Amz-Target header, signed, and reads the response
 // into c.resp.
 func (c *client) call(target []string) result {
+	if c.raw != nil {
+		return c.callRaw(target[0])
+	}
 	req := c.req
 	req.Header["X-Amz-Target"] = target
 	c.body.Reset(c.buf)
@@ -189,6 +207,44 @@ func (c *client) call(target []string) result {
 		return result{typ: ErrTransport}
 	}
 	return c.roundTrip(req)
+}
+
+// close closes the client's own connection, if it has one.
+func (c *client) close() {
+	if c.raw != nil {
+		c.raw.close()
+	}
+}
+
+// publicTargets are the operations AWS's SDKs send unsigned (the model's authtype
+// none); the bench sends them as those SDKs do.
+var publicTargets = map[string]bool{
+	"AWSCognitoIdentityService.GetId":                     true,
+	"AWSCognitoIdentityService.GetCredentialsForIdentity": true,
+	"AWSCognitoIdentityService.GetOpenIdToken":            true,
+	"AWSCognitoIdentityService.UnlinkIdentity":            true,
+}
+
+// callRaw is call over the client's own connection (rawhttp.go).
+func (c *client) callRaw(target string) result {
+	var date, auth string
+	if !publicTargets[target] {
+		date, auth = c.signer.sign(target, c.buf, time.Now(), c.scratch)
+	}
+	start := time.Now()
+	resp, err := c.raw.do(target, c.buf, date, auth, c.resp[:cap(c.resp)])
+	lat := time.Since(start)
+	if err != nil {
+		c.lastMsg = err.Error()
+		return result{typ: ErrTransport, latency: lat, cancelled: c.ctx.Err() != nil}
+	}
+	c.resp = resp.body
+	if resp.status >= 300 {
+		typ, msg := ClassifyError(resp.status, resp.errType, c.resp)
+		c.lastMsg = msg
+		return result{typ: typ, latency: lat}
+	}
+	return result{latency: lat}
 }
 
 func (c *client) roundTrip(req *http.Request) result {

@@ -18,6 +18,7 @@ const cleanupTimeout = 30 * time.Second
 // setup makes the pool (and its roles), or, with --pool-id, reads the existing pool.
 func (b *bench) setup(ctx context.Context) error {
 	c := newClient(ctx, b.ep, -1, b.seed)
+	defer c.close()
 	if b.cfg.PoolID != "" {
 		b.poolID = b.cfg.PoolID
 		c.buf = bodyPool(c.buf, b.poolID)
@@ -169,6 +170,7 @@ func (b *bench) cleanup(ctx context.Context) *cleanupResult {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	c := newClient(ctx, b.ep, -2, b.seed)
+	defer c.close()
 	if b.poolCreated {
 		c.buf = bodyPool(c.buf, b.poolID)
 		if r := c.call([]string{targetDeletePool}); r.typ != "" {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 )
 
 // Group commit.
@@ -179,52 +178,4 @@ func run(r *writeReq, tx *sql.Tx) (err error) {
 		}
 	}()
 	return r.fn(context.WithoutCancel(r.ctx), tx)
-}
-
-// checkpointInterval is how often checkpointLoop looks for committed writes to copy from
-// the write-ahead log into the database file.
-const checkpointInterval = 100 * time.Millisecond
-
-// restartFrames is the log size (in pages) past which checkpointLoop makes the writer
-// start the log over. Under a steady stream of writes a PASSIVE checkpoint never catches
-// up with the end of the log, and the writer only starts it over once one has: without
-// a RESTART now and then the log would grow without bound, and every read would search a
-// longer index of it.
-const restartFrames = 4096
-
-// checkpointLoop checkpoints the write-ahead log beside the writer (which has
-// wal_autocheckpoint off), whenever something was committed since the last round. A
-// PASSIVE checkpoint waits for no one: it copies what no reader still needs. Once the log
-// passes restartFrames, a RESTART checkpoint waits (up to busy_timeout) for the writes of
-// the moment to commit, holds new ones back while it copies the rest, and leaves the log
-// to be started over: a pause of a few milliseconds for the writers every few thousand
-// pages, instead of a checkpoint inside some write's commit every thousand. It ends when
-// s.closing is closed; Close's last connection then checkpoints what is left.
-func (s *Store) checkpointLoop() {
-	defer close(s.checkpointerDone)
-	t := time.NewTicker(checkpointInterval)
-	defer t.Stop()
-	var done int64
-	for {
-		select {
-		case <-s.closing:
-			return
-		case <-t.C:
-		}
-		c := s.commits.Load()
-		if c == done {
-			continue
-		}
-		// Errors are transient (a busy database file); the next round tries again.
-		var busy, log, copied int
-		if err := s.ck.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &copied); err != nil {
-			continue
-		}
-		if log >= restartFrames {
-			if err := s.ck.QueryRow(`PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &log, &copied); err != nil {
-				continue
-			}
-		}
-		done = c
-	}
 }

@@ -64,14 +64,11 @@ type Store struct {
 	// poolConfigs caches decoded pool configurations for GetPool and GetPoolByID.
 	poolConfigs sqlrecord.PoolConfigs
 
-	// ck is the connection that checkpoints the write-ahead log (checkpointLoop).
-	ck *sql.DB
 	// writes carries write requests to the committer goroutine (commit.go); closing
 	// tells it to stop, and it closes committerDone when it has.
-	writes           chan *writeReq
-	closing          chan struct{}
-	committerDone    chan struct{}
-	checkpointerDone chan struct{}
+	writes        chan *writeReq
+	closing       chan struct{}
+	committerDone chan struct{}
 	// waiting counts the writes blocked on the committer, commits the transactions it has
 	// begun: what tests and metrics read to see batching at work.
 	waiting, commits atomic.Int64
@@ -124,11 +121,6 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 	wq := cloneValues(base)
 	wq.Set("_txlock", "immediate")
-	// The writer never checkpoints: a checkpoint copies the log into the database file,
-	// work that would otherwise run inside the commit of whichever write crossed the
-	// threshold, on the one connection every write waits for. checkpointLoop does it
-	// beside the writer instead.
-	wq.Add("_pragma", "wal_autocheckpoint(0)")
 	w, err := sql.Open("sqlite", name+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
@@ -138,7 +130,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &Store{w: w, writes: make(chan *writeReq), closing: make(chan struct{}), committerDone: make(chan struct{}), checkpointerDone: make(chan struct{})}
+	s := &Store{w: w, writes: make(chan *writeReq), closing: make(chan struct{}), committerDone: make(chan struct{})}
 	// The writer opens first: it converts the file to WAL and creates the schema before any
 	// reader could see a half-initialised database.
 	if err := s.init(ctx); err != nil {
@@ -160,19 +152,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 	s.r = r
-	// The checkpointer's connection writes to the database file, so it is not query_only.
-	ck, err := sql.Open("sqlite", name+base.Encode())
-	if err != nil {
-		_ = r.Close()
-		_ = w.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
-	}
-	ck.SetMaxOpenConns(1)
-	ck.SetConnMaxLifetime(0)
-	ck.SetConnMaxIdleTime(0)
-	s.ck = ck
 	go s.commitLoop()
-	go s.checkpointLoop()
 	if err := s.prepare(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
@@ -304,7 +284,6 @@ func (s *Store) Close() error {
 		// fail with errClosed.
 		close(s.closing)
 		<-s.committerDone
-		<-s.checkpointerDone
 		var errs []error
 		for _, st := range s.statements() {
 			if *st.dst != nil {
@@ -313,9 +292,6 @@ func (s *Store) Close() error {
 		}
 		if s.r != nil {
 			errs = append(errs, s.r.Close())
-		}
-		if s.ck != nil {
-			errs = append(errs, s.ck.Close())
 		}
 		s.closeErr = errors.Join(append(errs, s.w.Close())...)
 	})
