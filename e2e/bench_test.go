@@ -125,16 +125,7 @@ func TestBenchAgainstIdpool(t *testing.T) {
 			if r.Config.Scenario != sc || r.Config.Concurrency != 4 || r.Config.GoVersion == "" || r.Config.GOMAXPROCS < 1 {
 				t.Errorf("config %+v", r.Config)
 			}
-			_, err := c.DescribeIdentityPool(t.Context(), &ci.DescribeIdentityPoolInput{IdentityPoolId: aws.String(s.PoolID)})
-			if code := errorCode(err); code != "ResourceNotFoundException" {
-				t.Errorf("pool %s after the run: %s", s.PoolID, code)
-			}
-			for _, name := range s.RoleNames {
-				_, err := ic.GetRole(t.Context(), &iam.GetRoleInput{RoleName: aws.String(name)})
-				if code := errorCode(err); code != "NoSuchEntity" {
-					t.Errorf("role %s after the run: %s", name, code)
-				}
-			}
+			wantCleanedUp(t, c, ic, s)
 		})
 	}
 	// Nothing left behind by the eight runs.
@@ -210,16 +201,7 @@ func TestBenchAgainstMoto(t *testing.T) {
 			if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "SetIdentityPoolRoles") || s.Cleanup != "deleted" || len(s.RoleNames) != 2 {
 				t.Fatalf("setup %+v", s)
 			}
-			_, err := c.DescribeIdentityPool(t.Context(), &ci.DescribeIdentityPoolInput{IdentityPoolId: aws.String(s.PoolID)})
-			if code := errorCode(err); code != "ResourceNotFoundException" {
-				t.Errorf("pool %s after the run: %s", s.PoolID, code)
-			}
-			for _, name := range s.RoleNames {
-				_, err := ic.GetRole(t.Context(), &iam.GetRoleInput{RoleName: aws.String(name)})
-				if code := errorCode(err); code != "NoSuchEntity" {
-					t.Errorf("role %s after the run: %s", name, code)
-				}
-			}
+			wantCleanedUp(t, c, ic, s)
 		})
 	}
 	t.Run("lookup refused", func(t *testing.T) {
@@ -238,4 +220,19 @@ func benchTail(s string, n int) string {
 		return s
 	}
 	return s[len(s)-n:]
+}
+
+// wantCleanedUp checks that the pool and roles a bench run made are gone.
+func wantCleanedUp(t *testing.T, c *ci.Client, ic *iam.Client, s bench.ReportSetup) {
+	t.Helper()
+	_, err := c.DescribeIdentityPool(t.Context(), &ci.DescribeIdentityPoolInput{IdentityPoolId: aws.String(s.PoolID)})
+	if code := errorCode(err); code != "ResourceNotFoundException" {
+		t.Errorf("pool %s after the run: %s", s.PoolID, code)
+	}
+	for _, name := range s.RoleNames {
+		_, err := ic.GetRole(t.Context(), &iam.GetRoleInput{RoleName: aws.String(name)})
+		if code := errorCode(err); code != "NoSuchEntity" {
+			t.Errorf("role %s after the run: %s", name, code)
+		}
+	}
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
 	"syscall"
 
+	"github.com/idpool/idpool/internal/config"
 	"github.com/idpool/idpool/internal/dumpfile"
 	"github.com/idpool/idpool/internal/server"
 )
@@ -17,12 +19,7 @@ import (
 // exportData writes the whole deployment that serve's storage flags name to --file (or
 // stdout), for idpool import to load into another backend.
 func exportData(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	path, args, err := cutFileFlag(args)
-	if err != nil {
-		fmt.Fprintln(stderr, "idpool export:", err)
-		return 2
-	}
-	cfg, log, code, ok := parse(args, getenv, stderr)
+	path, cfg, log, code, ok := parseDumpFlags("export", args, getenv, stderr)
 	if !ok {
 		return code
 	}
@@ -70,12 +67,7 @@ func exportData(args []string, getenv func(string) string, stdout, stderr io.Wri
 // importData loads a file written by idpool export into the empty deployment that serve's
 // storage flags name, in one transaction.
 func importData(args []string, getenv func(string) string, stdin io.Reader, stderr io.Writer) int {
-	path, args, err := cutFileFlag(args)
-	if err != nil {
-		fmt.Fprintln(stderr, "idpool import:", err)
-		return 2
-	}
-	cfg, log, code, ok := parse(args, getenv, stderr)
+	path, cfg, log, code, ok := parseDumpFlags("import", args, getenv, stderr)
 	if !ok {
 		return code
 	}
@@ -104,6 +96,18 @@ func importData(args []string, getenv func(string) string, stdin io.Reader, stde
 	}
 	log.Info("imported", countAttrs(counts)...)
 	return 0
+}
+
+// parseDumpFlags reads export's and import's flags: --file, and serve's flags for the
+// rest. With ok false the command is over and code is its exit code.
+func parseDumpFlags(command string, args []string, getenv func(string) string, stderr io.Writer) (path string, cfg *config.Config, log *slog.Logger, code int, ok bool) {
+	path, args, err := cutFileFlag(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "idpool %s: %v\n", command, err)
+		return "", nil, nil, 2, false
+	}
+	cfg, log, code, ok = parse(args, getenv, stderr)
+	return path, cfg, log, code, ok
 }
 
 // cutFileFlag removes --file (or -file) and its value from args, which otherwise are
