@@ -39,7 +39,7 @@ func TestMoveSQLiteToPostgres(t *testing.T) {
 	oidcARN, oidcKey := registerOIDC(t, src, iss, "app")
 	if _, err := src.iamClient(t).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("Member"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`),
-		Tags: []iamTag{{Key: aws.String("team"), Value: aws.String("id")}}}); err != nil {
+		Tags:                     []iamTag{{Key: aws.String("team"), Value: aws.String("id")}}}); err != nil {
 		t.Fatal(err)
 	}
 	full, err := c.CreateIdentityPool(ctx, &ci.CreateIdentityPoolInput{IdentityPoolName: aws.String("full"), AllowUnauthenticatedIdentities: true,

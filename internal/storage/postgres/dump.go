@@ -2,9 +2,9 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -13,10 +13,10 @@ import (
 )
 
 const (
-	exportRoles     = `SELECT ` + roleColumns + ` FROM iam_roles ORDER BY account_id, name`
-	exportProviders = `SELECT ` + providerColumns + ` FROM iam_providers ORDER BY account_id, kind, arn`
-	exportPools     = `SELECT ` + poolColumns + ` FROM identity_pools ORDER BY id`
-	exportSessions  = `SELECT ` + sessionColumns + ` FROM sessions WHERE access_key_id > $1 ORDER BY access_key_id LIMIT $2`
+	exportRoles     = `SELECT ` + sqlrecord.RoleColumns + ` FROM iam_roles ORDER BY account_id, name`
+	exportProviders = `SELECT ` + sqlrecord.ProviderColumns + ` FROM iam_providers ORDER BY account_id, kind, arn`
+	exportPools     = `SELECT ` + sqlrecord.PoolColumns + ` FROM identity_pools ORDER BY id`
+	exportSessions  = `SELECT ` + sqlrecord.SessionColumns + ` FROM sessions WHERE access_key_id > $1 ORDER BY access_key_id LIMIT $2`
 
 	// exportPage is how many identities, or sessions, Export holds in memory at a time.
 	// Identities and sessions are read in keyset pages of the primary key, so that a
@@ -24,11 +24,6 @@ const (
 	// stops the export leaves no half-read result to drain.
 	exportPage = 1000
 
-	// storeIsEmpty is true when nothing Import would write exists yet (identities and
-	// logins cannot exist without a pool).
-	storeIsEmpty = `SELECT NOT (EXISTS (SELECT 1 FROM signing_keys) OR EXISTS (SELECT 1 FROM iam_roles)
-		OR EXISTS (SELECT 1 FROM iam_providers) OR EXISTS (SELECT 1 FROM identity_pools)
-		OR EXISTS (SELECT 1 FROM sessions))`
 	// lockForImport keeps every other writer out from Import's emptiness check to its
 	// commit; readers go on. A concurrent Import waits, then finds the store full.
 	lockForImport = `LOCK TABLE signing_keys, iam_roles, iam_providers, identity_pools, identities, logins, sessions IN EXCLUSIVE MODE`
@@ -42,8 +37,17 @@ const (
 var (
 	identityCopyColumns = []string{"id", "pool_id", "disabled", "logins_nil", "created_at", "updated_at"}
 	loginCopyColumns    = []string{"pool_id", "provider", "subject", "identity_id", "position"}
-	sessionCopyColumns  = []string{"access_key_id", "secret_access_key", "session_token", "account_id", "role_arn",
-		"session_name", "identity_id", "pool_id", "tags", "created_at", "expiry"}
+	// sessionCopyColumns are those of sqlrecord.SessionArgs, which makes the COPY rows.
+	sessionCopyColumns = strings.Split(sqlrecord.SessionColumns, ", ")
+
+	// importInserts store the records of an import that go in one row by INSERT, given the
+	// arguments of sqlrecord.Importer's rows. Identities and sessions go by COPY.
+	importInserts = map[string]string{
+		"keys":     `INSERT INTO signing_keys (id, keys) VALUES (1, $1)`,
+		"role":     insertRole,
+		"provider": insertProvider,
+		"pool":     insertPool,
+	}
 )
 
 // Export implements storage.Dumper. Every read runs in one REPEATABLE READ READ ONLY
@@ -71,7 +75,7 @@ func (s *Store) Export(ctx context.Context, fn func(storage.Record) error) error
 	}
 	// Roles and providers are few per account; each is handed to fn as it is read.
 	if err := eachRow(ctx, tx, exportRoles, func(rows pgx.Rows) error {
-		r, err := scanRole(rows, "")
+		r, err := scanRecord(rows, new(sqlrecord.RoleRow), "")
 		if err != nil {
 			return err
 		}
@@ -80,7 +84,7 @@ func (s *Store) Export(ctx context.Context, fn func(storage.Record) error) error
 		return err
 	}
 	if err := eachRow(ctx, tx, exportProviders, func(rows pgx.Rows) error {
-		p, err := scanProvider(rows, "")
+		p, err := scanRecord(rows, new(sqlrecord.ProviderRow), "")
 		if err != nil {
 			return err
 		}
@@ -92,7 +96,7 @@ func (s *Store) Export(ctx context.Context, fn func(storage.Record) error) error
 	// identities can be read after it on the same connection.
 	var pools []*storage.Pool
 	if err := eachRow(ctx, tx, exportPools, func(rows pgx.Rows) error {
-		p, err := scanPool(rows, "", nil)
+		p, err := scanRecord(rows, new(sqlrecord.PoolRow), "")
 		pools = append(pools, p)
 		return err
 	}); err != nil {
@@ -121,7 +125,7 @@ func (s *Store) Export(ctx context.Context, fn func(storage.Record) error) error
 	for after := ""; ; {
 		var page []*storage.Session
 		if err := eachRow(ctx, tx, exportSessions, func(rows pgx.Rows) error {
-			sess, err := scanSession(rows, "")
+			sess, err := scanRecord(rows, new(sqlrecord.SessionRow), "")
 			page = append(page, sess)
 			return err
 		}, after, exportPage); err != nil {
@@ -176,10 +180,10 @@ func (s *Store) Import(ctx context.Context, recs iter.Seq2[storage.Record, error
 		}
 		empty := false
 		if _, err = t.Exec(ctx, lockForImport); err == nil {
-			err = t.QueryRow(ctx, storeIsEmpty).Scan(&empty)
+			err = t.QueryRow(ctx, sqlrecord.StoreIsEmpty).Scan(&empty)
 		}
 		if err == nil && !empty {
-			err = fmt.Errorf("postgres: import into a store that holds data: %w", storage.ErrAlreadyExists)
+			err = fmt.Errorf("postgres: %w", sqlrecord.ErrNotEmpty)
 		} else if err != nil {
 			err = fmt.Errorf("postgres: import: %w", err)
 		}
@@ -195,7 +199,7 @@ func (s *Store) Import(ctx context.Context, recs iter.Seq2[storage.Record, error
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 
-	im := &importer{tx: tx, pools: map[string]bool{}}
+	im := &importer{tx: tx}
 	n := 0
 	for r, err := range recs {
 		if err != nil {
@@ -230,10 +234,10 @@ func (s *Store) Import(ctx context.Context, recs iter.Seq2[storage.Record, error
 // identities, their logins, and the sessions.
 type importer struct {
 	tx pgx.Tx
-	// pools holds the IDs of the pools imported so far: an identity must come after its
-	// pool, which is checked here because a buffered identity may reach the server after
-	// a pool that came later.
-	pools map[string]bool
+	// check checks the records and says where each goes. It is what refuses an identity
+	// listed before its pool: flush writes a batch's pools before its identities, so the
+	// foreign key would not.
+	check sqlrecord.Importer
 
 	inserts    pgx.Batch
 	insertWhat []string // what each queued insert stores, for errors
@@ -245,38 +249,13 @@ type importer struct {
 
 // add buffers the rows of r.
 func (im *importer) add(r storage.Record) error {
-	var (
-		args []any
-		err  error
-	)
-	switch r.Kind() {
-	case "keys":
-		var b []byte
-		if b, err = sqlrecord.EncodeKeys(r.Keys); err != nil {
-			return fmt.Errorf("encode keys: %w", err)
-		}
-		im.queue("keys", `INSERT INTO signing_keys (id, keys) VALUES (1, $1)`, string(b))
-	case "role":
-		if args, err = roleArgs(r.Role); err != nil {
-			return err
-		}
-		im.queue("role "+r.Role.ARN, insertRole, args...)
-	case "provider":
-		if args, err = providerArgs(r.Provider); err != nil {
-			return err
-		}
-		im.queue("provider "+r.Provider.ARN, insertProvider, args...)
-	case "pool":
-		if args, err = poolArgs(r.Pool); err != nil {
-			return err
-		}
-		im.queue("pool "+r.Pool.ID, insertPool, args...)
-		im.pools[r.Pool.ID] = true
+	row, err := im.check.Row(r)
+	if err != nil {
+		return err
+	}
+	switch row.Kind {
 	case "identity":
 		id := r.Identity
-		if !im.pools[id.PoolID] {
-			return fmt.Errorf("pool %s of identity %s (a pool must come before its identities): %w", id.PoolID, id.ID, storage.ErrNotFound)
-		}
 		im.identities = append(im.identities, []any{id.ID, id.PoolID, id.Disabled, id.Logins == nil,
 			sqlrecord.ToMillis(id.CreatedAt), sqlrecord.ToMillis(id.UpdatedAt)})
 		for i, l := range id.Logins {
@@ -284,21 +263,18 @@ func (im *importer) add(r storage.Record) error {
 		}
 		im.rows += 1 + len(id.Logins)
 	case "session":
-		if args, err = sessionArgs(r.Session); err != nil {
-			return err
-		}
-		im.sessions = append(im.sessions, args)
+		im.sessions = append(im.sessions, row.Args)
 		im.rows++
 	default:
-		return errors.New("a record must have exactly one kind")
+		what := row.Kind
+		if row.Key != "" {
+			what += " " + row.Key
+		}
+		im.inserts.Queue(importInserts[row.Kind], row.Args...)
+		im.insertWhat = append(im.insertWhat, what)
+		im.rows++
 	}
 	return nil
-}
-
-func (im *importer) queue(what, sql string, args ...any) {
-	im.inserts.Queue(sql, args...)
-	im.insertWhat = append(im.insertWhat, what)
-	im.rows++
 }
 
 // flush writes what is buffered.

@@ -62,34 +62,17 @@ func (s *Store) UpdateKeys(ctx context.Context, fn func(current *storage.Keys) (
 		if err != nil {
 			return err
 		}
-		var cur *storage.Keys
-		if stored != nil {
-			if cur, err = decodeKeys(stored); err != nil {
-				return err
-			}
-		}
-		next, err := fn(cur)
+		write, keys, err := sqlrecord.UpdateKeys(stored, fn, prefixed)
 		if err != nil {
 			return err
 		}
-		if next == nil {
-			// Unchanged. Decode again rather than return cur, which fn may have modified.
-			out = nil
-			if stored != nil {
-				out, err = decodeKeys(stored)
+		if write != nil {
+			if _, err := tx.Exec(ctx, upsertKeys, string(write)); err != nil {
+				return fmt.Errorf("postgres: store keys: %w", err)
 			}
-			return err
 		}
-		b, err := sqlrecord.EncodeKeys(next)
-		if err != nil {
-			return fmt.Errorf("postgres: encode keys: %w", err)
-		}
-		if _, err := tx.Exec(ctx, upsertKeys, string(b)); err != nil {
-			return fmt.Errorf("postgres: store keys: %w", err)
-		}
-		// Return what GetKeys will: millisecond times in UTC, memory of its own.
-		out, err = decodeKeys(b)
-		return err
+		out = keys
+		return nil
 	})
 	if err != nil {
 		return nil, err

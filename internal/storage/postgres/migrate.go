@@ -4,50 +4,21 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one schema change. Migrations are append-only: once released, a file is
-// never edited, because databases that already applied it would not see the change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-var migrationName = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
-
-// loadMigrations reads the NNNN_name.sql files of dir. Versions must run 1, 2, 3, ...
-// without gaps or duplicates: a gap almost always means a file was lost in a merge.
-func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, dir)
+// migrations loads this backend's migrations: the numbered files of migrations/, in order.
+func migrations() ([]sqlrecord.Migration, error) {
+	ms, err := sqlrecord.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries { // sorted by name, so by version
-		m := migrationName.FindStringSubmatch(e.Name())
-		if m == nil || e.IsDir() {
-			return nil, fmt.Errorf("postgres: migration file %q is not named NNNN_name.sql", e.Name())
-		}
-		v, _ := strconv.Atoi(m[1])
-		if v != len(ms)+1 {
-			return nil, fmt.Errorf("postgres: migration %s: want version %d next", e.Name(), len(ms)+1)
-		}
-		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: m[2], sql: string(b)})
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return ms, nil
 }
@@ -66,7 +37,7 @@ const migrationLock int64 = 0x6964706f6f6c2d6d
 // that records it, so a crash or a failing statement leaves the database at the previous
 // version, never half-way.
 func migrate(ctx context.Context, conn *pgx.Conn) (applied int, err error) {
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := migrations()
 	if err != nil {
 		return 0, err
 	}
@@ -106,26 +77,26 @@ func migrate(ctx context.Context, conn *pgx.Conn) (applied int, err error) {
 		done[int(v)] = true
 	}
 	for _, m := range ms {
-		if done[m.version] {
+		if done[m.Version] {
 			continue
 		}
 		if err := applyMigration(ctx, conn, m); err != nil {
-			return applied, fmt.Errorf("postgres: migration %04d_%s: %w", m.version, m.name, err)
+			return applied, fmt.Errorf("postgres: migration %04d_%s: %w", m.Version, m.Name, err)
 		}
 		applied++
 	}
 	return applied, nil
 }
 
-func applyMigration(ctx context.Context, conn *pgx.Conn, m migration) error {
+func applyMigration(ctx context.Context, conn *pgx.Conn, m sqlrecord.Migration) error {
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		// Without arguments Exec uses the simple protocol, which runs every statement of
 		// the file.
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-			m.version, m.name, time.Now().UnixMilli())
+			m.Version, m.Name, time.Now().UnixMilli())
 		return err
 	})
 }

@@ -12,51 +12,13 @@ import (
 )
 
 const (
-	poolColumns = `id, account_id, region, name, config, created_at, updated_at`
-	selectPool  = `SELECT ` + poolColumns + ` FROM identity_pools WHERE id = $1 AND account_id = $2`
+	selectPool = `SELECT ` + sqlrecord.PoolColumns + ` FROM identity_pools WHERE id = $1 AND account_id = $2`
 	// selectAnyPool is GetPoolByID's: the pool whatever its account.
-	selectAnyPool = `SELECT ` + poolColumns + ` FROM identity_pools WHERE id = $1`
-	insertPool    = `INSERT INTO identity_pools (` + poolColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7)`
+	selectAnyPool = `SELECT ` + sqlrecord.PoolColumns + ` FROM identity_pools WHERE id = $1`
+	insertPool    = `INSERT INTO identity_pools (` + sqlrecord.PoolColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7)`
 	countPools    = `SELECT count(*) FROM identity_pools WHERE account_id = $1 AND region = $2`
 	listPools     = `SELECT id, name FROM identity_pools WHERE account_id = $1 AND region = $2 AND id > $3 ORDER BY id LIMIT $4`
 )
-
-// scanPool reads one row of poolColumns. A missing row is storage.ErrNotFound.
-//
-// configs, when not nil, decodes the configuration through its cache (the hot reads).
-func scanPool(row pgx.Row, poolID string, configs *sqlrecord.PoolConfigs) (*storage.Pool, error) {
-	var (
-		p                storage.Pool
-		config           []byte
-		created, updated int64
-	)
-	err := row.Scan(&p.ID, &p.AccountID, &p.Region, &p.Name, &config, &created, &updated)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("postgres: pool %s: %w", poolID, storage.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read pool %s: %w", poolID, err)
-	}
-	decode := sqlrecord.DecodePool
-	if configs != nil {
-		decode = configs.Decode
-	}
-	if err := decode(config, &p); err != nil {
-		return nil, fmt.Errorf("postgres: decode pool %s: %w", p.ID, err)
-	}
-	p.CreatedAt, p.UpdatedAt = sqlrecord.FromMillis(created), sqlrecord.FromMillis(updated)
-	return &p, nil
-}
-
-// poolArgs are the insertPool parameters of p.
-func poolArgs(p *storage.Pool) ([]any, error) {
-	config, err := sqlrecord.EncodePool(p)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: encode pool %s: %w", p.ID, err)
-	}
-	return []any{p.ID, p.AccountID, p.Region, p.Name, string(config),
-		sqlrecord.ToMillis(p.CreatedAt), sqlrecord.ToMillis(p.UpdatedAt)}, nil
-}
 
 // CreatePool implements storage.PoolStore. A maxPerAccount of zero or less means no
 // quota. With a quota, the count and the insert share a SERIALIZABLE transaction: of two
@@ -66,9 +28,9 @@ func (s *Store) CreatePool(ctx context.Context, p *storage.Pool, maxPerAccount i
 	if p == nil {
 		return errors.New("postgres: CreatePool: nil pool")
 	}
-	args, err := poolArgs(p)
+	args, err := sqlrecord.PoolArgs(p)
 	if err != nil {
-		return err
+		return fmt.Errorf("postgres: encode pool %s: %w", p.ID, err)
 	}
 	if maxPerAccount <= 0 {
 		_, err = s.exec(ctx, insertPool, args...)
@@ -101,7 +63,7 @@ func (s *Store) GetPool(ctx context.Context, accountID, poolID string) (*storage
 	if !storable(accountID, poolID) {
 		return nil, s.missing("pool " + poolID)
 	}
-	return scanPool(s.pool.QueryRow(ctx, selectPool, poolID, accountID), poolID, &s.poolConfigs)
+	return scanRecord(s.pool.QueryRow(ctx, selectPool, poolID, accountID), new(sqlrecord.CachedPoolRow), poolID)
 }
 
 // GetPoolByID implements storage.PoolStore.
@@ -109,7 +71,7 @@ func (s *Store) GetPoolByID(ctx context.Context, poolID string) (*storage.Pool, 
 	if !storable(poolID) {
 		return nil, s.missing("pool " + poolID)
 	}
-	return scanPool(s.pool.QueryRow(ctx, selectAnyPool, poolID), poolID, &s.poolConfigs)
+	return scanRecord(s.pool.QueryRow(ctx, selectAnyPool, poolID), new(sqlrecord.CachedPoolRow), poolID)
 }
 
 // UpdatePool implements storage.PoolStore. The row is locked FOR UPDATE before fn sees
@@ -122,31 +84,19 @@ func (s *Store) UpdatePool(ctx context.Context, accountID, poolID string, fn fun
 	}
 	var out *storage.Pool
 	err := s.write(ctx, readCommitted, func(tx pgx.Tx) error {
-		cur, err := scanPool(tx.QueryRow(ctx, selectPool+` FOR UPDATE`, poolID, accountID), poolID, nil)
+		cur, err := scanRecord(tx.QueryRow(ctx, selectPool+` FOR UPDATE`, poolID, accountID), new(sqlrecord.PoolRow), poolID)
 		if err != nil {
 			return err
 		}
-		next := cur.Clone()
-		if err := fn(next); err != nil {
+		stored, config, err := sqlrecord.UpdatePool(cur, fn, prefixed)
+		if err != nil {
 			return err
 		}
-		next.AccountID, next.Region, next.ID, next.CreatedAt = cur.AccountID, cur.Region, cur.ID, cur.CreatedAt
-		config, err := sqlrecord.EncodePool(next)
-		if err != nil {
-			return fmt.Errorf("postgres: encode pool %s: %w", poolID, err)
-		}
-		updated := sqlrecord.ToMillis(next.UpdatedAt)
 		if _, err := tx.Exec(ctx, `UPDATE identity_pools SET name = $1, config = $2, updated_at = $3 WHERE id = $4`,
-			next.Name, string(config), updated, poolID); err != nil {
+			stored.Name, string(config), sqlrecord.ToMillis(stored.UpdatedAt), poolID); err != nil {
 			return fmt.Errorf("postgres: update pool %s: %w", poolID, err)
 		}
-		// Hand back what a GetPool would now return (what JSON and millisecond time made of
-		// fn's values), not fn's pool itself, which fn may still hold.
-		out = &storage.Pool{AccountID: cur.AccountID, Region: cur.Region, ID: cur.ID, Name: next.Name,
-			CreatedAt: cur.CreatedAt, UpdatedAt: sqlrecord.FromMillis(updated)}
-		if err := sqlrecord.DecodePool(config, out); err != nil {
-			return fmt.Errorf("postgres: decode pool %s: %w", poolID, err)
-		}
+		out = stored
 		return nil
 	})
 	if err != nil {

@@ -56,9 +56,6 @@ type Store struct {
 	retries atomic.Int64
 	applied int
 
-	// poolConfigs caches decoded pool configurations for GetPool and GetPoolByID.
-	poolConfigs sqlrecord.PoolConfigs
-
 	closed    atomic.Bool
 	closeOnce sync.Once
 }
@@ -311,6 +308,20 @@ func (s *Store) exec(ctx context.Context, sql string, args ...any) (int64, error
 		return err
 	})
 	return n, err
+}
+
+// prefixed gives err this backend's prefix. sqlrecord's helpers that also hand back an
+// updater func's error as is take it, to prefix only their own errors.
+func prefixed(err error) error { return fmt.Errorf("postgres: %w", err) }
+
+// scanRecord reads a record from row through r, one of sqlrecord's Rows, as
+// sqlrecord.ReadRecord does: a missing row is storage.ErrNotFound.
+func scanRecord[T any](row sqlrecord.RowScanner, r sqlrecord.Row[T], key string) (*T, error) {
+	rec, err := sqlrecord.ReadRecord(row, r, key, pgx.ErrNoRows)
+	if err != nil {
+		return nil, prefixed(err)
+	}
+	return rec, nil
 }
 
 // querier is what both the pool and a transaction offer.

@@ -52,7 +52,7 @@ func TestConformance(t *testing.T) {
 // starting together do: every Open succeeds and each migration is applied exactly once.
 func TestConcurrentMigrations(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,8 +100,8 @@ func TestConcurrentMigrations(t *testing.T) {
 		t.Fatalf("schema_migrations has %d rows, want %d: %v", len(got), len(ms), got)
 	}
 	for i, m := range ms {
-		if int(got[i].Version) != m.version || got[i].Name != m.name {
-			t.Errorf("schema_migrations row %d = %v, want %d %s", i, got[i], m.version, m.name)
+		if int(got[i].Version) != m.Version || got[i].Name != m.Name {
+			t.Errorf("schema_migrations row %d = %v, want %d %s", i, got[i], m.Version, m.Name)
 		}
 	}
 	// Opening again applies nothing, and the advisory lock was released by every Open.

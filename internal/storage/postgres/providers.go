@@ -12,51 +12,20 @@ import (
 )
 
 const (
-	providerColumns = `arn, account_id, kind, config, created_at, updated_at`
-	selectProvider  = `SELECT ` + providerColumns + ` FROM iam_providers WHERE arn = $1 AND account_id = $2`
-	insertProvider  = `INSERT INTO iam_providers (` + providerColumns + `) VALUES ($1, $2, $3, $4, $5, $6)`
+	selectProvider = `SELECT ` + sqlrecord.ProviderColumns + ` FROM iam_providers WHERE arn = $1 AND account_id = $2`
+	insertProvider = `INSERT INTO iam_providers (` + sqlrecord.ProviderColumns + `) VALUES ($1, $2, $3, $4, $5, $6)`
 	// listProviders is a range of the (account_id, kind, arn) index, already in arn order.
-	listProviders = `SELECT ` + providerColumns + ` FROM iam_providers WHERE account_id = $1 AND kind = $2 ORDER BY arn`
+	listProviders = `SELECT ` + sqlrecord.ProviderColumns + ` FROM iam_providers WHERE account_id = $1 AND kind = $2 ORDER BY arn`
 )
-
-// scanProvider reads one row of providerColumns. A missing row is storage.ErrNotFound.
-func scanProvider(row pgx.Row, arn string) (*storage.IAMProvider, error) {
-	var (
-		p                storage.IAMProvider
-		config           []byte
-		created, updated int64
-	)
-	err := row.Scan(&p.ARN, &p.AccountID, &p.Kind, &config, &created, &updated)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("postgres: provider %s: %w", arn, storage.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read provider %s: %w", arn, err)
-	}
-	if err := sqlrecord.DecodeProvider(config, &p); err != nil {
-		return nil, fmt.Errorf("postgres: decode provider %s: %w", p.ARN, err)
-	}
-	p.CreatedAt, p.UpdatedAt = sqlrecord.FromMillis(created), sqlrecord.FromMillis(updated)
-	return &p, nil
-}
-
-// providerArgs are the insertProvider parameters of p.
-func providerArgs(p *storage.IAMProvider) ([]any, error) {
-	config, err := sqlrecord.EncodeProvider(p)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: encode provider %s: %w", p.ARN, err)
-	}
-	return []any{p.ARN, p.AccountID, p.Kind, string(config), sqlrecord.ToMillis(p.CreatedAt), sqlrecord.ToMillis(p.UpdatedAt)}, nil
-}
 
 // CreateProvider implements storage.ProviderStore.
 func (s *Store) CreateProvider(ctx context.Context, p *storage.IAMProvider) error {
 	if p == nil {
 		return errors.New("postgres: CreateProvider: nil provider")
 	}
-	args, err := providerArgs(p)
+	args, err := sqlrecord.ProviderArgs(p)
 	if err != nil {
-		return err
+		return fmt.Errorf("postgres: encode provider %s: %w", p.ARN, err)
 	}
 	_, err = s.exec(ctx, insertProvider, args...)
 	if pgCode(err) == codeUniqueViolation {
@@ -73,7 +42,7 @@ func (s *Store) GetProvider(ctx context.Context, accountID, arn string) (*storag
 	if !storable(accountID, arn) {
 		return nil, s.missing("provider " + arn)
 	}
-	return scanProvider(s.pool.QueryRow(ctx, selectProvider, arn, accountID), arn)
+	return scanRecord(s.pool.QueryRow(ctx, selectProvider, arn, accountID), new(sqlrecord.ProviderRow), arn)
 }
 
 // ListProviders implements storage.ProviderStore. ARNs compare in byte order.
@@ -91,7 +60,7 @@ func (s *Store) ListProviders(ctx context.Context, accountID, kind string) ([]*s
 	defer rows.Close()
 	var out []*storage.IAMProvider
 	for rows.Next() {
-		p, err := scanProvider(rows, "")
+		p, err := scanRecord(rows, new(sqlrecord.ProviderRow), "")
 		if err != nil {
 			return nil, err
 		}
@@ -112,30 +81,19 @@ func (s *Store) UpdateProvider(ctx context.Context, accountID, arn string, fn fu
 	}
 	var out *storage.IAMProvider
 	err := s.write(ctx, readCommitted, func(tx pgx.Tx) error {
-		cur, err := scanProvider(tx.QueryRow(ctx, selectProvider+` FOR UPDATE`, arn, accountID), arn)
+		cur, err := scanRecord(tx.QueryRow(ctx, selectProvider+` FOR UPDATE`, arn, accountID), new(sqlrecord.ProviderRow), arn)
 		if err != nil {
 			return err
 		}
-		next := cur.Clone()
-		if err := fn(next); err != nil {
+		stored, config, err := sqlrecord.UpdateProvider(cur, fn, prefixed)
+		if err != nil {
 			return err
 		}
-		next.AccountID, next.ARN, next.Kind, next.CreatedAt = cur.AccountID, cur.ARN, cur.Kind, cur.CreatedAt
-		config, err := sqlrecord.EncodeProvider(next)
-		if err != nil {
-			return fmt.Errorf("postgres: encode provider %s: %w", arn, err)
-		}
-		updated := sqlrecord.ToMillis(next.UpdatedAt)
 		if _, err := tx.Exec(ctx, `UPDATE iam_providers SET config = $1, updated_at = $2 WHERE arn = $3`,
-			string(config), updated, arn); err != nil {
+			string(config), sqlrecord.ToMillis(stored.UpdatedAt), arn); err != nil {
 			return fmt.Errorf("postgres: update provider %s: %w", arn, err)
 		}
-		// Hand back what GetProvider would now return, decoded afresh.
-		out = &storage.IAMProvider{AccountID: cur.AccountID, ARN: cur.ARN, Kind: cur.Kind,
-			CreatedAt: cur.CreatedAt, UpdatedAt: sqlrecord.FromMillis(updated)}
-		if err := sqlrecord.DecodeProvider(config, out); err != nil {
-			return fmt.Errorf("postgres: decode provider %s: %w", arn, err)
-		}
+		out = stored
 		return nil
 	})
 	if err != nil {

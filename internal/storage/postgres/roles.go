@@ -5,56 +5,21 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/idpool/idpool/internal/storage"
 	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
 const (
-	roleColumns = `account_id, name, path, arn, role_id, policy, description, max_session_duration, tags, created_at`
 	// selectRole compares names case-insensitively through the expression of the unique
 	// index iam_roles_account_lower_name. The parameter is folded in "C" like the column,
 	// so that only ASCII letters fold on both sides.
-	selectRole = `SELECT ` + roleColumns + ` FROM iam_roles WHERE account_id = $1 AND lower(name) = lower($2::text COLLATE "C")`
-	insertRole = `INSERT INTO iam_roles (` + roleColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	selectRole = `SELECT ` + sqlrecord.RoleColumns + ` FROM iam_roles WHERE account_id = $1 AND lower(name) = lower($2::text COLLATE "C")`
+	insertRole = `INSERT INTO iam_roles (` + sqlrecord.RoleColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 	deleteRole = `DELETE FROM iam_roles WHERE account_id = $1 AND lower(name) = lower($2::text COLLATE "C")`
 	// listRoles sorts by name in byte order (the column is COLLATE "C"), from the
 	// (account_id, name) index.
-	listRoles = `SELECT ` + roleColumns + ` FROM iam_roles WHERE account_id = $1 ORDER BY name`
+	listRoles = `SELECT ` + sqlrecord.RoleColumns + ` FROM iam_roles WHERE account_id = $1 ORDER BY name`
 )
-
-// scanRole reads one row of roleColumns. A missing row is storage.ErrNotFound.
-func scanRole(row pgx.Row, name string) (*storage.Role, error) {
-	var (
-		r       storage.Role
-		tags    []byte
-		created int64
-	)
-	err := row.Scan(&r.AccountID, &r.Name, &r.Path, &r.ARN, &r.RoleID, &r.AssumeRolePolicyDocument,
-		&r.Description, &r.MaxSessionDuration, &tags, &created)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("postgres: role %s: %w", name, storage.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read role %s: %w", name, err)
-	}
-	if r.Tags, err = sqlrecord.DecodeTags(tags); err != nil {
-		return nil, fmt.Errorf("postgres: decode role %s: %w", r.Name, err)
-	}
-	r.CreatedAt = sqlrecord.FromMillis(created)
-	return &r, nil
-}
-
-// roleArgs are the insertRole parameters of r.
-func roleArgs(r *storage.Role) ([]any, error) {
-	tags, err := sqlrecord.EncodeTags(r.Tags)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: encode role %s: %w", r.Name, err)
-	}
-	return []any{r.AccountID, r.Name, r.Path, r.ARN, r.RoleID, r.AssumeRolePolicyDocument, r.Description,
-		r.MaxSessionDuration, string(tags), sqlrecord.ToMillis(r.CreatedAt)}, nil
-}
 
 // CreateRole implements storage.RoleStore. The name (whatever its case), the ARN and the
 // role ID are each unique; a clash with any is ErrAlreadyExists.
@@ -62,9 +27,9 @@ func (s *Store) CreateRole(ctx context.Context, r *storage.Role) error {
 	if r == nil {
 		return errors.New("postgres: CreateRole: nil role")
 	}
-	args, err := roleArgs(r)
+	args, err := sqlrecord.RoleArgs(r)
 	if err != nil {
-		return err
+		return fmt.Errorf("postgres: encode role %s: %w", r.Name, err)
 	}
 	_, err = s.exec(ctx, insertRole, args...)
 	if pgCode(err) == codeUniqueViolation {
@@ -81,7 +46,7 @@ func (s *Store) GetRole(ctx context.Context, accountID, name string) (*storage.R
 	if !storable(accountID, name) {
 		return nil, s.missing("role " + name)
 	}
-	return scanRole(s.pool.QueryRow(ctx, selectRole, accountID, name), name)
+	return scanRecord(s.pool.QueryRow(ctx, selectRole, accountID, name), new(sqlrecord.RoleRow), name)
 }
 
 // ListRoles implements storage.RoleStore.
@@ -99,7 +64,7 @@ func (s *Store) ListRoles(ctx context.Context, accountID string) ([]*storage.Rol
 	defer rows.Close()
 	var out []*storage.Role
 	for rows.Next() {
-		r, err := scanRole(rows, "")
+		r, err := scanRecord(rows, new(sqlrecord.RoleRow), "")
 		if err != nil {
 			return nil, err
 		}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"iter"
 
@@ -14,20 +13,26 @@ import (
 )
 
 const (
-	exportRoles     = `SELECT ` + roleColumns + ` FROM iam_roles ORDER BY account_id, name COLLATE BINARY`
-	exportProviders = `SELECT ` + providerColumns + ` FROM iam_providers ORDER BY account_id, kind, arn`
-	exportPools     = `SELECT ` + poolColumns + ` FROM identity_pools ORDER BY id`
+	exportRoles     = `SELECT ` + sqlrecord.RoleColumns + ` FROM iam_roles ORDER BY account_id, name COLLATE BINARY`
+	exportProviders = `SELECT ` + sqlrecord.ProviderColumns + ` FROM iam_providers ORDER BY account_id, kind, arn`
+	exportPools     = `SELECT ` + sqlrecord.PoolColumns + ` FROM identity_pools ORDER BY id`
 	// exportIdentities streams a pool's identities with their logins, one row a login,
 	// from the (pool_id, id) index: no sort of the whole pool.
 	exportIdentities = `SELECT i.id, i.pool_id, i.disabled, i.logins_nil, i.created_at, i.updated_at, l.provider, l.subject
 		FROM identities AS i LEFT JOIN logins AS l ON l.identity_id = i.id
 		WHERE i.pool_id = ? ORDER BY i.id, l.position`
-	exportSessions = `SELECT ` + sessionColumns + ` FROM sessions ORDER BY access_key_id`
-	// storeIsEmpty is 1 when nothing Import would write exists yet.
-	storeIsEmpty = `SELECT NOT (EXISTS (SELECT 1 FROM signing_keys) OR EXISTS (SELECT 1 FROM iam_roles)
-		OR EXISTS (SELECT 1 FROM iam_providers) OR EXISTS (SELECT 1 FROM identity_pools)
-		OR EXISTS (SELECT 1 FROM sessions))`
+	exportSessions = `SELECT ` + sqlrecord.SessionColumns + ` FROM sessions ORDER BY access_key_id`
 )
+
+// importInserts store the records of an import but identities, given the arguments of
+// sqlrecord.Importer's rows.
+var importInserts = map[string]string{
+	"keys":     `INSERT INTO signing_keys (id, keys) VALUES (1, ?)`,
+	"role":     insertRole,
+	"provider": insertProvider,
+	"pool":     insertPool,
+	"session":  insertSession,
+}
 
 // Export implements storage.Dumper. Its statements run in one read transaction on a
 // read connection, so they see one snapshot of the write-ahead log while writes go on.
@@ -52,7 +57,7 @@ func (s *Store) Export(ctx context.Context, fn func(storage.Record) error) error
 		}
 	}
 	if err := eachRow(ctx, tx, exportRoles, func(rows *sql.Rows) error {
-		r, err := scanRole(rows, "")
+		r, err := scanRecord(rows, new(sqlrecord.RoleRow), "")
 		if err != nil {
 			return err
 		}
@@ -61,7 +66,7 @@ func (s *Store) Export(ctx context.Context, fn func(storage.Record) error) error
 		return err
 	}
 	if err := eachRow(ctx, tx, exportProviders, func(rows *sql.Rows) error {
-		p, err := scanProvider(rows, "")
+		p, err := scanRecord(rows, new(sqlrecord.ProviderRow), "")
 		if err != nil {
 			return err
 		}
@@ -73,7 +78,7 @@ func (s *Store) Export(ctx context.Context, fn func(storage.Record) error) error
 	// identities can be streamed after it on the same connection.
 	var pools []*storage.Pool
 	if err := eachRow(ctx, tx, exportPools, func(rows *sql.Rows) error {
-		p, err := scanPool(rows, "", nil)
+		p, err := scanRecord(rows, new(sqlrecord.PoolRow), "")
 		pools = append(pools, p)
 		return err
 	}); err != nil {
@@ -88,7 +93,7 @@ func (s *Store) Export(ctx context.Context, fn func(storage.Record) error) error
 		}
 	}
 	if err := eachRow(ctx, tx, exportSessions, func(rows *sql.Rows) error {
-		sess, err := scanSession(rows, "")
+		sess, err := scanRecord(rows, new(sqlrecord.SessionRow), "")
 		if err != nil {
 			return err
 		}
@@ -103,30 +108,23 @@ func (s *Store) Export(ctx context.Context, fn func(storage.Record) error) error
 // login row has been read.
 func exportPoolIdentities(ctx context.Context, tx *sql.Tx, poolID string, fn func(storage.Record) error) error {
 	var (
-		cur *storage.Identity
-		id  string
-		r   identityRow
+		a  sqlrecord.IdentityAssembler
+		id string
+		r  identityRow
 	)
 	err := eachRow(ctx, tx, exportIdentities, func(rows *sql.Rows) error {
-		if err := rows.Scan(&id, &r.poolID, &r.disabled, &r.noLogin, &r.created, &r.updated, &r.provider, &r.subject); err != nil {
+		if err := r.scan(rows, &id); err != nil {
 			return fmt.Errorf("sqlite: export identities: %w", err)
 		}
-		if cur != nil && cur.ID != id {
-			if err := fn(storage.Record{Identity: cur}); err != nil {
-				return err
-			}
-			cur = nil
+		if done := r.addTo(&a, id); done != nil {
+			return fn(storage.Record{Identity: done})
 		}
-		if cur == nil {
-			cur = r.identity(id)
-		}
-		r.addLogin(cur)
 		return nil
 	}, poolID)
-	if err != nil || cur == nil {
-		return err
+	if last := a.Flush(); err == nil && last != nil {
+		err = fn(storage.Record{Identity: last})
 	}
-	return fn(storage.Record{Identity: cur})
+	return err
 }
 
 // eachRow runs query in tx and calls fn for every row.
@@ -152,20 +150,23 @@ func eachRow(ctx context.Context, tx *sql.Tx, query string, fn func(*sql.Rows) e
 func (s *Store) Import(ctx context.Context, recs iter.Seq2[storage.Record, error]) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var empty bool
-		if err := tx.QueryRowContext(ctx, storeIsEmpty).Scan(&empty); err != nil {
+		if err := tx.QueryRowContext(ctx, sqlrecord.StoreIsEmpty).Scan(&empty); err != nil {
 			return fmt.Errorf("sqlite: import: %w", err)
 		}
 		if !empty {
-			return fmt.Errorf("sqlite: import into a store that holds data: %w", storage.ErrAlreadyExists)
+			return fmt.Errorf("sqlite: %w", sqlrecord.ErrNotEmpty)
 		}
-		itx := &identityTx{s: s, tx: tx, ctx: ctx}
-		n := 0
+		var (
+			im  sqlrecord.Importer
+			itx = &identityTx{s: s, tx: tx, ctx: ctx}
+			n   = 0
+		)
 		for r, err := range recs {
 			if err != nil {
 				return err
 			}
 			n++
-			if err := importRecord(ctx, tx, itx, r); err != nil {
+			if err := importRecord(ctx, tx, itx, &im, r); err != nil {
 				return fmt.Errorf("sqlite: import record %d: %w", n, err)
 			}
 		}
@@ -173,54 +174,22 @@ func (s *Store) Import(ctx context.Context, recs iter.Seq2[storage.Record, error
 	})
 }
 
-func importRecord(ctx context.Context, tx *sql.Tx, itx *identityTx, r storage.Record) error {
-	var err error
-	switch r.Kind() {
-	case "keys":
-		var b []byte
-		if b, err = sqlrecord.EncodeKeys(r.Keys); err == nil {
-			_, err = tx.ExecContext(ctx, `INSERT INTO signing_keys (id, keys) VALUES (1, ?)`, string(b))
-		}
-	case "role":
-		var tags []byte
-		if tags, err = sqlrecord.EncodeTags(r.Role.Tags); err == nil {
-			_, err = tx.ExecContext(ctx, insertRole, r.Role.AccountID, r.Role.Name, r.Role.Path, r.Role.ARN, r.Role.RoleID,
-				r.Role.AssumeRolePolicyDocument, r.Role.Description, r.Role.MaxSessionDuration, string(tags), sqlrecord.ToMillis(r.Role.CreatedAt))
-		}
-	case "provider":
-		p := r.Provider
-		var config []byte
-		if config, err = sqlrecord.EncodeProvider(p); err == nil {
-			_, err = tx.ExecContext(ctx, `INSERT INTO iam_providers (`+providerColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-				p.ARN, p.AccountID, p.Kind, string(config), sqlrecord.ToMillis(p.CreatedAt), sqlrecord.ToMillis(p.UpdatedAt))
-		}
-	case "pool":
-		p := r.Pool
-		var config []byte
-		if config, err = sqlrecord.EncodePool(p); err == nil {
-			_, err = tx.ExecContext(ctx, `INSERT INTO identity_pools (`+poolColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				p.ID, p.AccountID, p.Region, p.Name, string(config), sqlrecord.ToMillis(p.CreatedAt), sqlrecord.ToMillis(p.UpdatedAt))
-		}
-	case "identity":
-		// Put checks the pool exists (ErrNotFound) and no login has another owner
-		// (ErrConflict). An identity listed twice would replace itself: refuse it.
+func importRecord(ctx context.Context, tx *sql.Tx, itx *identityTx, im *sqlrecord.Importer, r storage.Record) error {
+	row, err := im.Row(r)
+	if err != nil {
+		return err
+	}
+	if row.Kind == "identity" {
+		// Put checks that no login has another owner (ErrConflict). An identity listed twice
+		// would replace itself: refuse it.
 		if _, err := itx.Identity(ctx, r.Identity.ID); err == nil {
 			return fmt.Errorf("identity %s: %w", r.Identity.ID, storage.ErrAlreadyExists)
 		}
 		return itx.Put(ctx, r.Identity)
-	case "session":
-		sess := r.Session
-		var tags []byte
-		if tags, err = sqlrecord.EncodeTags(sess.Tags); err == nil {
-			_, err = tx.ExecContext(ctx, insertSession, sess.AccessKeyID, sess.SecretAccessKey, sess.SessionToken,
-				sess.AccountID, sess.RoleARN, sess.SessionName, sess.IdentityID, sess.PoolID, string(tags),
-				sqlrecord.ToMillis(sess.CreatedAt), sqlrecord.ToMillis(sess.Expiry))
-		}
-	default:
-		return errors.New("a record must have exactly one kind")
 	}
+	_, err = tx.ExecContext(ctx, importInserts[row.Kind], row.Args...)
 	if isPrimaryKeyViolation(err) || hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
-		return fmt.Errorf("%s listed twice: %w", r.Kind(), storage.ErrAlreadyExists)
+		return fmt.Errorf("%s listed twice: %w", row.Kind, storage.ErrAlreadyExists)
 	}
 	return err
 }

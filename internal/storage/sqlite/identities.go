@@ -40,36 +40,27 @@ const (
 		ORDER BY i.id, l.position`
 )
 
-// identityRow is one row of selectIdentity or listIdentities, less the identity ID.
+// identityRow holds one row of the identity queries (selectIdentity, the lists, the export) as
+// database/sql scans it: sqlrecord's columns, and the login columns of the join, NULL on the
+// row of an identity without logins.
 type identityRow struct {
-	poolID            string
-	disabled, noLogin bool // noLogin: logins_nil
-	created, updated  int64
+	sqlrecord.IdentityRow
 	provider, subject sql.NullString
 }
 
-func (r *identityRow) identity(id string) *storage.Identity {
-	ident := &storage.Identity{
-		PoolID:    r.poolID,
-		ID:        id,
-		Disabled:  r.disabled,
-		CreatedAt: sqlrecord.FromMillis(r.created),
-		UpdatedAt: sqlrecord.FromMillis(r.updated),
+// scan scans the current row of rows. id is where its first column, i.id, goes, or nil
+// for selectIdentity, which leaves it out: the caller knows the ID it looked up, and
+// scanning a copy of it for every row would cost an allocation each.
+func (r *identityRow) scan(rows *sql.Rows, id *string) error {
+	if id == nil {
+		return rows.Scan(&r.PoolID, &r.Disabled, &r.LoginsNil, &r.Created, &r.Updated, &r.provider, &r.subject)
 	}
-	if !r.noLogin {
-		ident.Logins = []storage.Login{} // empty, not nil: no allocation
-	}
-	return ident
+	return rows.Scan(id, &r.PoolID, &r.Disabled, &r.LoginsNil, &r.Created, &r.Updated, &r.provider, &r.subject)
 }
 
-func (r *identityRow) addLogin(ident *storage.Identity) {
-	if r.provider.Valid {
-		if cap(ident.Logins) == 0 {
-			// Most identities have one or two logins: one allocation instead of two.
-			ident.Logins = make([]storage.Login, 0, 2)
-		}
-		ident.Logins = append(ident.Logins, storage.Login{Provider: r.provider.String, Subject: r.subject.String})
-	}
+// addTo adds the row, of identity id, to a, and returns what a.Add returns.
+func (r *identityRow) addTo(a *sqlrecord.IdentityAssembler, id string) *storage.Identity {
+	return a.Add(id, &r.IdentityRow, storage.Login{Provider: r.provider.String, Subject: r.subject.String}, r.provider.Valid)
 }
 
 // readIdentity reads the rows of selectIdentity. No row is storage.ErrNotFound.
@@ -79,21 +70,19 @@ func readIdentity(rows *sql.Rows, err error, identityID string) (*storage.Identi
 	}
 	defer rows.Close()
 	var (
-		ident *storage.Identity
-		r     identityRow
+		a sqlrecord.IdentityAssembler
+		r identityRow
 	)
 	for rows.Next() {
-		if err := rows.Scan(&r.poolID, &r.disabled, &r.noLogin, &r.created, &r.updated, &r.provider, &r.subject); err != nil {
+		if err := r.scan(rows, nil); err != nil {
 			return nil, fmt.Errorf("sqlite: read identity %s: %w", identityID, err)
 		}
-		if ident == nil {
-			ident = r.identity(identityID)
-		}
-		r.addLogin(ident)
+		r.addTo(&a, identityID)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: read identity %s: %w", identityID, err)
 	}
+	ident := a.Flush()
 	if ident == nil {
 		return nil, fmt.Errorf("sqlite: identity %s: %w", identityID, storage.ErrNotFound)
 	}
@@ -151,20 +140,23 @@ func (s *Store) ListIdentities(ctx context.Context, poolID, afterID string, limi
 	defer rows.Close()
 	var (
 		out []*storage.Identity
+		a   sqlrecord.IdentityAssembler
 		id  string
 		r   identityRow
 	)
 	for rows.Next() {
-		if err := rows.Scan(&id, &r.poolID, &r.disabled, &r.noLogin, &r.created, &r.updated, &r.provider, &r.subject); err != nil {
+		if err := r.scan(rows, &id); err != nil {
 			return nil, fmt.Errorf("sqlite: list identities: %w", err)
 		}
-		if len(out) == 0 || out[len(out)-1].ID != id {
-			out = append(out, r.identity(id))
+		if done := r.addTo(&a, id); done != nil {
+			out = append(out, done)
 		}
-		r.addLogin(out[len(out)-1])
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list identities: %w", err)
+	}
+	if last := a.Flush(); last != nil {
+		out = append(out, last)
 	}
 	return out, nil
 }

@@ -10,9 +10,6 @@ import (
 	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
-// encodeKeys and decodeKeys are sqlrecord's (see encodeConfig): storage.Keys as the JSON
-// of signing_keys.keys.
-
 // decodeKeys returns new Keys that share no memory with b.
 func decodeKeys(b []byte) (*storage.Keys, error) {
 	k, err := sqlrecord.DecodeKeys(b)
@@ -22,7 +19,10 @@ func decodeKeys(b []byte) (*storage.Keys, error) {
 	return k, nil
 }
 
-const selectKeys = `SELECT keys FROM signing_keys WHERE id = 1`
+const (
+	selectKeys = `SELECT keys FROM signing_keys WHERE id = 1`
+	upsertKeys = `INSERT INTO signing_keys (id, keys) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET keys = excluded.keys`
+)
 
 // readKeys returns the stored keys as JSON, or nil when there are none.
 func readKeys(row *sql.Row) ([]byte, error) {
@@ -61,35 +61,17 @@ func (s *Store) UpdateKeys(ctx context.Context, fn func(current *storage.Keys) (
 		if err != nil {
 			return err
 		}
-		var cur *storage.Keys
-		if stored != nil {
-			if cur, err = decodeKeys(stored); err != nil {
-				return err
-			}
-		}
-		next, err := fn(cur)
+		write, keys, err := sqlrecord.UpdateKeys(stored, fn, prefixed)
 		if err != nil {
 			return err
 		}
-		if next == nil {
-			// Unchanged. Decode again rather than return cur, which fn may have modified.
-			out = nil
-			if stored != nil {
-				out, err = decodeKeys(stored)
+		if write != nil {
+			if _, err := tx.ExecContext(ctx, upsertKeys, string(write)); err != nil {
+				return fmt.Errorf("sqlite: store keys: %w", err)
 			}
-			return err
 		}
-		b, err := sqlrecord.EncodeKeys(next)
-		if err != nil {
-			return fmt.Errorf("sqlite: encode keys: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (id, keys) VALUES (1, ?)
-			ON CONFLICT (id) DO UPDATE SET keys = excluded.keys`, string(b)); err != nil {
-			return fmt.Errorf("sqlite: store keys: %w", err)
-		}
-		// Return what GetKeys will: millisecond times in UTC, memory of its own.
-		out, err = decodeKeys(b)
-		return err
+		out = keys
+		return nil
 	})
 	if err != nil {
 		return nil, err

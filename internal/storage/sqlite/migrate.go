@@ -6,49 +6,19 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"regexp"
-	"strconv"
 	"time"
+
+	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one schema change. Migrations are append-only: once released, a file is
-// never edited, because databases that already applied it would not see the change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-var migrationName = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
-
-// loadMigrations reads the NNNN_name.sql files of dir. Versions must run 1, 2, 3, ...
-// without gaps or duplicates: a gap almost always means a file was lost in a merge, and
-// applying the later ones without it would leave the schema in a state nobody tested.
-func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, dir)
+// migrations loads this backend's migrations: the numbered files of migrations/, in order.
+func migrations() ([]sqlrecord.Migration, error) {
+	ms, err := sqlrecord.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries { // sorted by name, so by version
-		m := migrationName.FindStringSubmatch(e.Name())
-		if m == nil || e.IsDir() {
-			return nil, fmt.Errorf("sqlite: migration file %q is not named NNNN_name.sql", e.Name())
-		}
-		v, _ := strconv.Atoi(m[1])
-		if v != len(ms)+1 {
-			return nil, fmt.Errorf("sqlite: migration %s: want version %d next", e.Name(), len(ms)+1)
-		}
-		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: m[2], sql: string(b)})
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	return ms, nil
 }
@@ -58,7 +28,7 @@ func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
 // records it, so a crash or a failing statement leaves the database at the previous
 // version, never half-way. The applied check happens inside that transaction, which makes
 // two processes opening the same file at once safe.
-func migrate(ctx context.Context, db *sql.DB, ms []migration) (int, error) {
+func migrate(ctx context.Context, db *sql.DB, ms []sqlrecord.Migration) (int, error) {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER NOT NULL PRIMARY KEY,
 		name       TEXT    NOT NULL,
@@ -79,7 +49,7 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) (int, error) {
 	for _, m := range ms {
 		did, err := applyMigration(ctx, db, m)
 		if err != nil {
-			return applied, fmt.Errorf("sqlite: migration %04d_%s: %w", m.version, m.name, err)
+			return applied, fmt.Errorf("sqlite: migration %04d_%s: %w", m.Version, m.Name, err)
 		}
 		if did {
 			applied++
@@ -88,7 +58,7 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) (int, error) {
 	return applied, nil
 }
 
-func applyMigration(ctx context.Context, db *sql.DB, m migration) (applied bool, err error) {
+func applyMigration(ctx context.Context, db *sql.DB, m sqlrecord.Migration) (applied bool, err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
@@ -99,17 +69,17 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration) (applied bool,
 		}
 	}()
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 		return false, err
 	}
 	if n > 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.version, m.name, time.Now().UnixMilli()); err != nil {
+		m.Version, m.Name, time.Now().UnixMilli()); err != nil {
 		return false, err
 	}
 	if err := tx.Commit(); err != nil {

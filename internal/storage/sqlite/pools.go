@@ -10,45 +10,12 @@ import (
 	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
-// The persisted forms (the pool config JSON, times as unix milliseconds, and those of the
-// other records) are package sqlrecord's, shared with the PostgreSQL backend. These
-// wrappers keep the names the rest of this package uses.
-
 const (
-	poolColumns    = `id, account_id, region, name, config, created_at, updated_at`
-	selectPoolByID = `SELECT ` + poolColumns + ` FROM identity_pools WHERE id = ? AND account_id = ?`
+	selectPoolByID = `SELECT ` + sqlrecord.PoolColumns + ` FROM identity_pools WHERE id = ? AND account_id = ?`
 	// selectAnyPool is GetPoolByID's: the pool whatever its account.
-	selectAnyPool = `SELECT ` + poolColumns + ` FROM identity_pools WHERE id = ?`
+	selectAnyPool = `SELECT ` + sqlrecord.PoolColumns + ` FROM identity_pools WHERE id = ?`
+	insertPool    = `INSERT INTO identity_pools (` + sqlrecord.PoolColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?)`
 )
-
-type rowScanner interface{ Scan(dest ...any) error }
-
-// scanPool reads one row of poolColumns. A missing row is storage.ErrNotFound.
-//
-// configs, when not nil, decodes the configuration through its cache (the hot reads).
-func scanPool(row rowScanner, poolID string, configs *sqlrecord.PoolConfigs) (*storage.Pool, error) {
-	var (
-		p                storage.Pool
-		config           []byte
-		created, updated int64
-	)
-	err := row.Scan(&p.ID, &p.AccountID, &p.Region, &p.Name, &config, &created, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("sqlite: pool %s: %w", poolID, storage.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read pool %s: %w", poolID, err)
-	}
-	decode := sqlrecord.DecodePool
-	if configs != nil {
-		decode = configs.Decode
-	}
-	if err := decode(config, &p); err != nil {
-		return nil, fmt.Errorf("sqlite: decode pool %s: %w", poolID, err)
-	}
-	p.CreatedAt, p.UpdatedAt = sqlrecord.FromMillis(created), sqlrecord.FromMillis(updated)
-	return &p, nil
-}
 
 // CreatePool implements storage.PoolStore. A maxPerAccount of zero or less means no
 // quota.
@@ -56,7 +23,7 @@ func (s *Store) CreatePool(ctx context.Context, p *storage.Pool, maxPerAccount i
 	if p == nil {
 		return errors.New("sqlite: CreatePool: nil pool")
 	}
-	config, err := sqlrecord.EncodePool(p)
+	args, err := sqlrecord.PoolArgs(p)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode pool %s: %w", p.ID, err)
 	}
@@ -74,8 +41,7 @@ func (s *Store) CreatePool(ctx context.Context, p *storage.Pool, maxPerAccount i
 				return fmt.Errorf("sqlite: account %s has %d pools in %s: %w", p.AccountID, n, p.Region, storage.ErrLimitExceeded)
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO identity_pools (`+poolColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, p.AccountID, p.Region, p.Name, string(config), sqlrecord.ToMillis(p.CreatedAt), sqlrecord.ToMillis(p.UpdatedAt))
+		_, err := tx.ExecContext(ctx, insertPool, args...)
 		if isPrimaryKeyViolation(err) {
 			return fmt.Errorf("sqlite: pool %s: %w", p.ID, storage.ErrAlreadyExists)
 		}
@@ -92,7 +58,7 @@ func (s *Store) GetPool(ctx context.Context, accountID, poolID string) (*storage
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read pool %s: %w", poolID, err)
 	}
-	return scanPool(s.getPool.QueryRowContext(ctx, poolID, accountID), poolID, &s.poolConfigs)
+	return scanRecord(s.getPool.QueryRowContext(ctx, poolID, accountID), new(sqlrecord.CachedPoolRow), poolID)
 }
 
 // GetPoolByID implements storage.PoolStore. Like GetPool it runs a statement prepared at
@@ -102,7 +68,7 @@ func (s *Store) GetPoolByID(ctx context.Context, poolID string) (*storage.Pool, 
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read pool %s: %w", poolID, err)
 	}
-	return scanPool(s.getAnyPool.QueryRowContext(ctx, poolID), poolID, &s.poolConfigs)
+	return scanRecord(s.getAnyPool.QueryRowContext(ctx, poolID), new(sqlrecord.CachedPoolRow), poolID)
 }
 
 // UpdatePool implements storage.PoolStore. fn runs while this Store's writer is held, so
@@ -112,31 +78,19 @@ func (s *Store) UpdatePool(ctx context.Context, accountID, poolID string, fn fun
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// The transaction began IMMEDIATE, so this read already holds the write lock and no
 		// other update can slip in between it and the write below.
-		cur, err := scanPool(tx.QueryRowContext(ctx, selectPoolByID, poolID, accountID), poolID, nil)
+		cur, err := scanRecord(tx.QueryRowContext(ctx, selectPoolByID, poolID, accountID), new(sqlrecord.PoolRow), poolID)
 		if err != nil {
 			return err
 		}
-		next := cur.Clone()
-		if err := fn(next); err != nil {
+		stored, config, err := sqlrecord.UpdatePool(cur, fn, prefixed)
+		if err != nil {
 			return err
 		}
-		next.AccountID, next.Region, next.ID, next.CreatedAt = cur.AccountID, cur.Region, cur.ID, cur.CreatedAt
-		config, err := sqlrecord.EncodePool(next)
-		if err != nil {
-			return fmt.Errorf("sqlite: encode pool %s: %w", poolID, err)
-		}
-		updated := sqlrecord.ToMillis(next.UpdatedAt)
 		if _, err := tx.ExecContext(ctx, `UPDATE identity_pools SET name = ?, config = ?, updated_at = ? WHERE id = ?`,
-			next.Name, string(config), updated, poolID); err != nil {
+			stored.Name, string(config), sqlrecord.ToMillis(stored.UpdatedAt), poolID); err != nil {
 			return fmt.Errorf("sqlite: update pool %s: %w", poolID, err)
 		}
-		// Hand back what a GetPool would now return (what JSON and millisecond time made of
-		// fn's values), not fn's pool itself, which fn may still hold.
-		out = &storage.Pool{AccountID: cur.AccountID, Region: cur.Region, ID: cur.ID, Name: next.Name,
-			CreatedAt: cur.CreatedAt, UpdatedAt: sqlrecord.FromMillis(updated)}
-		if err := sqlrecord.DecodePool(config, out); err != nil {
-			return fmt.Errorf("sqlite: decode pool %s: %w", poolID, err)
-		}
+		out = stored
 		return nil
 	})
 	if err != nil {

@@ -10,50 +10,25 @@ import (
 	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
-// encodeProvider and decodeProvider are sqlrecord's (see encodeConfig): the config JSON
-// of iam_providers, with SAML metadata's markup kept unescaped.
-
 const (
-	providerColumns = `arn, account_id, kind, config, created_at, updated_at`
-	selectProvider  = `SELECT ` + providerColumns + ` FROM iam_providers WHERE arn = ? AND account_id = ?`
+	selectProvider = `SELECT ` + sqlrecord.ProviderColumns + ` FROM iam_providers WHERE arn = ? AND account_id = ?`
+	insertProvider = `INSERT INTO iam_providers (` + sqlrecord.ProviderColumns + `) VALUES (?, ?, ?, ?, ?, ?)`
 	// listProviders is written so that the (account_id, kind, arn) index yields the rows
 	// already in arn order; TestProviderQueryPlan keeps it that way.
-	listProviders = `SELECT ` + providerColumns + ` FROM iam_providers WHERE account_id = ? AND kind = ? ORDER BY arn`
+	listProviders = `SELECT ` + sqlrecord.ProviderColumns + ` FROM iam_providers WHERE account_id = ? AND kind = ? ORDER BY arn`
 )
-
-// scanProvider reads one row of providerColumns. A missing row is storage.ErrNotFound.
-func scanProvider(row rowScanner, arn string) (*storage.IAMProvider, error) {
-	var (
-		p                storage.IAMProvider
-		config           []byte
-		created, updated int64
-	)
-	err := row.Scan(&p.ARN, &p.AccountID, &p.Kind, &config, &created, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("sqlite: provider %s: %w", arn, storage.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read provider %s: %w", arn, err)
-	}
-	if err := sqlrecord.DecodeProvider(config, &p); err != nil {
-		return nil, fmt.Errorf("sqlite: decode provider %s: %w", arn, err)
-	}
-	p.CreatedAt, p.UpdatedAt = sqlrecord.FromMillis(created), sqlrecord.FromMillis(updated)
-	return &p, nil
-}
 
 // CreateProvider implements storage.ProviderStore.
 func (s *Store) CreateProvider(ctx context.Context, p *storage.IAMProvider) error {
 	if p == nil {
 		return errors.New("sqlite: CreateProvider: nil provider")
 	}
-	config, err := sqlrecord.EncodeProvider(p)
+	args, err := sqlrecord.ProviderArgs(p)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode provider %s: %w", p.ARN, err)
 	}
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO iam_providers (`+providerColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-			p.ARN, p.AccountID, p.Kind, string(config), sqlrecord.ToMillis(p.CreatedAt), sqlrecord.ToMillis(p.UpdatedAt))
+		_, err := tx.ExecContext(ctx, insertProvider, args...)
 		if isPrimaryKeyViolation(err) {
 			return fmt.Errorf("sqlite: provider %s: %w", p.ARN, storage.ErrAlreadyExists)
 		}
@@ -71,7 +46,7 @@ func (s *Store) GetProvider(ctx context.Context, accountID, arn string) (*storag
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read provider %s: %w", arn, err)
 	}
-	return scanProvider(s.getProvider.QueryRowContext(ctx, arn, accountID), arn)
+	return scanRecord(s.getProvider.QueryRowContext(ctx, arn, accountID), new(sqlrecord.ProviderRow), arn)
 }
 
 // ListProviders implements storage.ProviderStore. It returns nil when the account has no
@@ -84,7 +59,7 @@ func (s *Store) ListProviders(ctx context.Context, accountID, kind string) ([]*s
 	defer rows.Close()
 	var out []*storage.IAMProvider
 	for rows.Next() {
-		p, err := scanProvider(rows, "")
+		p, err := scanRecord(rows, new(sqlrecord.ProviderRow), "")
 		if err != nil {
 			return nil, err
 		}
@@ -102,31 +77,19 @@ func (s *Store) UpdateProvider(ctx context.Context, accountID, arn string, fn fu
 	var out *storage.IAMProvider
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// The transaction began IMMEDIATE: this read already holds the write lock.
-		cur, err := scanProvider(tx.QueryRowContext(ctx, selectProvider, arn, accountID), arn)
+		cur, err := scanRecord(tx.QueryRowContext(ctx, selectProvider, arn, accountID), new(sqlrecord.ProviderRow), arn)
 		if err != nil {
 			return err
 		}
-		next := cur.Clone()
-		if err := fn(next); err != nil {
+		stored, config, err := sqlrecord.UpdateProvider(cur, fn, prefixed)
+		if err != nil {
 			return err
 		}
-		next.AccountID, next.ARN, next.Kind, next.CreatedAt = cur.AccountID, cur.ARN, cur.Kind, cur.CreatedAt
-		config, err := sqlrecord.EncodeProvider(next)
-		if err != nil {
-			return fmt.Errorf("sqlite: encode provider %s: %w", arn, err)
-		}
-		updated := sqlrecord.ToMillis(next.UpdatedAt)
 		if _, err := tx.ExecContext(ctx, `UPDATE iam_providers SET config = ?, updated_at = ? WHERE arn = ?`,
-			string(config), updated, arn); err != nil {
+			string(config), sqlrecord.ToMillis(stored.UpdatedAt), arn); err != nil {
 			return fmt.Errorf("sqlite: update provider %s: %w", arn, err)
 		}
-		// Hand back what GetProvider would now return, decoded afresh, rather than fn's
-		// record, which fn may still hold.
-		out = &storage.IAMProvider{AccountID: cur.AccountID, ARN: cur.ARN, Kind: cur.Kind,
-			CreatedAt: cur.CreatedAt, UpdatedAt: sqlrecord.FromMillis(updated)}
-		if err := sqlrecord.DecodeProvider(config, out); err != nil {
-			return fmt.Errorf("sqlite: decode provider %s: %w", arn, err)
-		}
+		out = stored
 		return nil
 	})
 	if err != nil {

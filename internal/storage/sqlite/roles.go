@@ -13,49 +13,24 @@ import (
 )
 
 const (
-	roleColumns = `account_id, name, path, arn, role_id, policy, description, max_session_duration, tags, created_at`
-	selectRole  = `SELECT ` + roleColumns + ` FROM iam_roles WHERE account_id = ? AND name = ?`
-	insertRole  = `INSERT INTO iam_roles (` + roleColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	selectRole = `SELECT ` + sqlrecord.RoleColumns + ` FROM iam_roles WHERE account_id = ? AND name = ?`
+	insertRole = `INSERT INTO iam_roles (` + sqlrecord.RoleColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// listRoles sorts by name in byte order (the column's NOCASE collation is overridden),
 	// which is what storage.RoleStore promises.
-	listRoles = `SELECT ` + roleColumns + ` FROM iam_roles WHERE account_id = ? ORDER BY name COLLATE BINARY`
+	listRoles = `SELECT ` + sqlrecord.RoleColumns + ` FROM iam_roles WHERE account_id = ? ORDER BY name COLLATE BINARY`
 )
-
-// scanRole reads one row of roleColumns. A missing row is storage.ErrNotFound.
-func scanRole(row rowScanner, name string) (*storage.Role, error) {
-	var (
-		r       storage.Role
-		tags    []byte
-		created int64
-	)
-	err := row.Scan(&r.AccountID, &r.Name, &r.Path, &r.ARN, &r.RoleID, &r.AssumeRolePolicyDocument,
-		&r.Description, &r.MaxSessionDuration, &tags, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("sqlite: role %s: %w", name, storage.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read role %s: %w", name, err)
-	}
-	if r.Tags, err = sqlrecord.DecodeTags(tags); err != nil {
-		return nil, fmt.Errorf("sqlite: decode role %s: %w", name, err)
-	}
-	r.CreatedAt = sqlrecord.FromMillis(created)
-	return &r, nil
-}
 
 // CreateRole implements storage.RoleStore.
 func (s *Store) CreateRole(ctx context.Context, r *storage.Role) error {
 	if r == nil {
 		return errors.New("sqlite: CreateRole: nil role")
 	}
-	// nil tags are "null" and empty ones "{}": the difference survives.
-	tags, err := sqlrecord.EncodeTags(r.Tags)
+	args, err := sqlrecord.RoleArgs(r)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode role %s: %w", r.Name, err)
 	}
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, insertRole, r.AccountID, r.Name, r.Path, r.ARN, r.RoleID,
-			r.AssumeRolePolicyDocument, r.Description, r.MaxSessionDuration, string(tags), sqlrecord.ToMillis(r.CreatedAt))
+		_, err := tx.ExecContext(ctx, insertRole, args...)
 		if isPrimaryKeyViolation(err) || hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {
 			return fmt.Errorf("sqlite: role %s: %w", r.Name, storage.ErrAlreadyExists)
 		}
@@ -72,7 +47,7 @@ func (s *Store) GetRole(ctx context.Context, accountID, name string) (*storage.R
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read role %s: %w", name, err)
 	}
-	return scanRole(s.getRole.QueryRowContext(ctx, accountID, name), name)
+	return scanRecord(s.getRole.QueryRowContext(ctx, accountID, name), new(sqlrecord.RoleRow), name)
 }
 
 // ListRoles implements storage.RoleStore. It returns nil when the account has no role.
@@ -84,7 +59,7 @@ func (s *Store) ListRoles(ctx context.Context, accountID string) ([]*storage.Rol
 	defer rows.Close()
 	var out []*storage.Role
 	for rows.Next() {
-		r, err := scanRole(rows, "")
+		r, err := scanRecord(rows, new(sqlrecord.RoleRow), "")
 		if err != nil {
 			return nil, err
 		}

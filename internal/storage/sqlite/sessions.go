@@ -12,9 +12,8 @@ import (
 )
 
 const (
-	sessionColumns = `access_key_id, secret_access_key, session_token, account_id, role_arn, session_name, identity_id, pool_id, tags, created_at, expiry`
-	selectSession  = `SELECT ` + sessionColumns + ` FROM sessions WHERE access_key_id = ?`
-	insertSession  = `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	selectSession = `SELECT ` + sqlrecord.SessionColumns + ` FROM sessions WHERE access_key_id = ?`
+	insertSession = `INSERT INTO sessions (` + sqlrecord.SessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// deleteExpiredBatch removes at most sessionDeleteBatch expired sessions, found through
 	// the sessions_expiry index.
 	deleteExpiredBatch = `DELETE FROM sessions WHERE access_key_id IN (SELECT access_key_id FROM sessions WHERE expiry <= ? LIMIT ?)`
@@ -30,16 +29,12 @@ func (s *Store) CreateSession(ctx context.Context, sess *storage.Session) error 
 	if sess == nil {
 		return errors.New("sqlite: CreateSession: nil session")
 	}
-	// nil tags are "null" and empty ones "{}": the difference survives.
-	tags, err := sqlrecord.EncodeTags(sess.Tags)
+	args, err := sqlrecord.SessionArgs(sess)
 	if err != nil {
 		return fmt.Errorf("sqlite: encode session %s: %w", sess.AccessKeyID, err)
 	}
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.StmtContext(ctx, s.txInsertSession).ExecContext(ctx,
-			sess.AccessKeyID, sess.SecretAccessKey, sess.SessionToken, sess.AccountID, sess.RoleARN,
-			sess.SessionName, sess.IdentityID, sess.PoolID, string(tags),
-			sqlrecord.ToMillis(sess.CreatedAt), sqlrecord.ToMillis(sess.Expiry))
+		_, err := tx.StmtContext(ctx, s.txInsertSession).ExecContext(ctx, args...)
 		if isPrimaryKeyViolation(err) {
 			return fmt.Errorf("sqlite: session %s: %w", sess.AccessKeyID, storage.ErrAlreadyExists)
 		}
@@ -57,7 +52,7 @@ func (s *Store) GetSession(ctx context.Context, accessKeyID string) (*storage.Se
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read session %s: %w", accessKeyID, err)
 	}
-	return scanSession(s.getSession.QueryRowContext(ctx, accessKeyID), accessKeyID)
+	return scanRecord(s.getSession.QueryRowContext(ctx, accessKeyID), new(sqlrecord.SessionRow), accessKeyID)
 }
 
 // DeleteExpiredSessions implements storage.SessionStore. It deletes in batches of
@@ -90,26 +85,4 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time) (in
 			return total, nil
 		}
 	}
-}
-
-// scanSession reads one row of sessionColumns. A missing row is storage.ErrNotFound.
-func scanSession(row rowScanner, accessKeyID string) (*storage.Session, error) {
-	var (
-		sess            storage.Session
-		tags            []byte
-		created, expiry int64
-	)
-	err := row.Scan(&sess.AccessKeyID, &sess.SecretAccessKey, &sess.SessionToken, &sess.AccountID,
-		&sess.RoleARN, &sess.SessionName, &sess.IdentityID, &sess.PoolID, &tags, &created, &expiry)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("sqlite: session %s: %w", accessKeyID, storage.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read session %s: %w", accessKeyID, err)
-	}
-	if sess.Tags, err = sqlrecord.DecodeTags(tags); err != nil {
-		return nil, fmt.Errorf("sqlite: decode session %s: %w", sess.AccessKeyID, err)
-	}
-	sess.CreatedAt, sess.Expiry = sqlrecord.FromMillis(created), sqlrecord.FromMillis(expiry)
-	return &sess, nil
 }

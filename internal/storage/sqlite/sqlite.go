@@ -61,8 +61,6 @@ type Store struct {
 	// CreateSession runs on every credentials request, and the savepoint statements
 	// around every write of a batch (commit.go).
 	txInsertSession, savepoint, rollbackTo, release *sql.Stmt
-	// poolConfigs caches decoded pool configurations for GetPool and GetPoolByID.
-	poolConfigs sqlrecord.PoolConfigs
 
 	// writes carries write requests to the committer goroutine (commit.go); closing
 	// tells it to stop, and it closes committerDone when it has.
@@ -211,7 +209,7 @@ func (s *Store) init(ctx context.Context) error {
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("journal_mode is %q, not wal (is the file on a file system without shared memory support?)", mode)
 	}
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := migrations()
 	if err != nil {
 		return err
 	}
@@ -308,6 +306,20 @@ func hasCode(err error, code int) bool {
 	}
 	var se *msqlite.Error
 	return errors.As(err, &se) && se.Code() == code
+}
+
+// prefixed gives err this backend's prefix. sqlrecord's helpers that also hand back an
+// updater func's error as is take it, to prefix only their own errors.
+func prefixed(err error) error { return fmt.Errorf("sqlite: %w", err) }
+
+// scanRecord reads a record from row through r, one of sqlrecord's Rows, as
+// sqlrecord.ReadRecord does: a missing row is storage.ErrNotFound.
+func scanRecord[T any](row sqlrecord.RowScanner, r sqlrecord.Row[T], key string) (*T, error) {
+	rec, err := sqlrecord.ReadRecord(row, r, key, sql.ErrNoRows)
+	if err != nil {
+		return nil, prefixed(err)
+	}
+	return rec, nil
 }
 
 // pointRead returns the context for a read of a few rows by key (GetPool, GetPoolByID,

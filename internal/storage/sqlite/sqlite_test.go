@@ -14,10 +14,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/idpool/idpool/internal/storage"
+	"github.com/idpool/idpool/internal/storage/sqlrecord"
 	"github.com/idpool/idpool/internal/storage/storagetest"
 )
 
@@ -94,7 +94,7 @@ func TestReopenKeepsDataAndSkipsAppliedMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := migrationRows(t, s)
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,33 +122,15 @@ func TestReopenKeepsDataAndSkipsAppliedMigrations(t *testing.T) {
 	}
 }
 
-func TestLoadMigrationsRejectsBadSets(t *testing.T) {
-	file := func(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
-	for name, fsys := range map[string]fstest.MapFS{
-		"gap":       {"m/0001_a.sql": file("SELECT 1"), "m/0003_c.sql": file("SELECT 1")},
-		"not one":   {"m/0002_b.sql": file("SELECT 1")},
-		"bad name":  {"m/0001_a.sql": file("SELECT 1"), "m/2_b.sql": file("SELECT 1")},
-		"other ext": {"m/0001_a.sql": file("SELECT 1"), "m/0002_b.txt": file("SELECT 1")},
-	} {
-		if _, err := loadMigrations(fsys, "m"); err == nil {
-			t.Errorf("%s: loadMigrations accepted the set", name)
-		}
-	}
-	ms, err := loadMigrations(fstest.MapFS{"m/0001_a.sql": file("x"), "m/0002_b_c.sql": file("y")}, "m")
-	if err != nil || len(ms) != 2 || ms[1] != (migration{version: 2, name: "b_c", sql: "y"}) {
-		t.Errorf("loadMigrations = %+v, %v", ms, err)
-	}
-}
-
 func TestFailedMigrationLeavesPreviousVersion(t *testing.T) {
 	s := openAt(t, filepath.Join(t.TempDir(), "idpool.db"))
 	ctx := t.Context()
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad := append(ms, migration{version: len(ms) + 1, name: "bad",
-		sql: "CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);"})
+	bad := append(ms, sqlrecord.Migration{Version: len(ms) + 1, Name: "bad",
+		SQL: "CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);"})
 	if _, err := migrate(ctx, s.w, bad); err == nil {
 		t.Fatal("migrate with a failing migration succeeded")
 	}

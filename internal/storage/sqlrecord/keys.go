@@ -2,6 +2,7 @@ package sqlrecord
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/idpool/idpool/internal/storage"
 )
@@ -48,4 +49,42 @@ func DecodeKeys(b []byte) (*storage.Keys, error) {
 		}),
 		NextRotation: FromMillis(k.NextRotation),
 	}, nil
+}
+
+// UpdateKeys is what a SQL backend's UpdateKeys does between reading signing_keys and
+// writing it. stored is the stored JSON, nil when there are no keys; fn runs on keys
+// decoded from it (nil for none). UpdateKeys returns the JSON to store, nil when fn
+// returned nil and the keys stay as they are, and the keys to hand back: those GetKeys
+// will return (millisecond times in UTC), decoded from what is stored rather than the
+// Keys fn returned or changed, which fn may still hold. out is nil when there were no
+// keys and fn left it so.
+//
+// fn's error is returned as is; UpdateKeys' own go through wrap, which gives them the
+// backend's prefix.
+func UpdateKeys(stored []byte, fn func(*storage.Keys) (*storage.Keys, error), wrap func(error) error) (write []byte, out *storage.Keys, err error) {
+	var cur *storage.Keys
+	if stored != nil {
+		if cur, err = DecodeKeys(stored); err != nil {
+			return nil, nil, wrap(fmt.Errorf("decode keys: %w", err))
+		}
+	}
+	next, err := fn(cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	kept := stored // what is stored once write is
+	if next != nil {
+		if write, err = EncodeKeys(next); err != nil {
+			return nil, nil, wrap(fmt.Errorf("encode keys: %w", err))
+		}
+		kept = write
+	}
+	if kept == nil {
+		return nil, nil, nil
+	}
+	// Decoded again even when unchanged: fn may have modified cur.
+	if out, err = DecodeKeys(kept); err != nil {
+		return nil, nil, wrap(fmt.Errorf("decode keys: %w", err))
+	}
+	return write, out, nil
 }
