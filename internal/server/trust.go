@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 
 	"github.com/idpool/idpool/internal/arn"
 	"github.com/idpool/idpool/internal/awserr"
+	"github.com/idpool/idpool/internal/memo"
 	"github.com/idpool/idpool/internal/oidc"
 	"github.com/idpool/idpool/internal/storage"
 	"github.com/idpool/idpool/internal/sts"
@@ -17,45 +17,17 @@ import (
 // roleTrust enforces the trust policies of roles registered through the IAM API
 // (CreateRole). Roles never registered are accepted as given, so that pools can name
 // roles that exist only in the system the credentials are for.
+//
+// Parsed policies are remembered by their text: every credentials request for a
+// registered role checks its trust policy, and parsing the JSON was most of that check's
+// cost.
 type roleTrust struct {
 	roles    storage.RoleStore
-	policies *policyCache
+	policies *memo.Memo[*trust.Policy]
 }
 
 func newRoleTrust(roles storage.RoleStore) roleTrust {
-	return roleTrust{roles: roles, policies: &policyCache{}}
-}
-
-// maxCachedPolicies bounds policyCache; when it fills up it starts over.
-const maxCachedPolicies = 1024
-
-// policyCache remembers parsed trust policies by their text. Every credentials request
-// for a registered role checks its trust policy, and parsing the JSON was most of that
-// check's cost. Keyed by the document itself, an updated policy is a new key: nothing to
-// invalidate, whichever node changed it.
-type policyCache struct {
-	mu sync.RWMutex
-	m  map[string]*trust.Policy
-}
-
-func (c *policyCache) parse(doc string) (*trust.Policy, error) {
-	c.mu.RLock()
-	p := c.m[doc]
-	c.mu.RUnlock()
-	if p != nil {
-		return p, nil
-	}
-	p, err := trust.Parse(doc)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxCachedPolicies {
-		c.m = make(map[string]*trust.Policy)
-	}
-	c.m[doc] = p
-	c.mu.Unlock()
-	return p, nil
+	return roleTrust{roles: roles, policies: &memo.Memo[*trust.Policy]{Max: 1024}}
 }
 
 // allows reports whether the role's trust policy lets a Cognito web identity assume it.
@@ -75,7 +47,7 @@ func (t roleTrust) allows(ctx context.Context, roleARN string, req trust.Request
 	if role.ARN != roleARN {
 		return true, nil // same name under another path: not this role
 	}
-	policy, err := t.policies.parse(role.AssumeRolePolicyDocument)
+	policy, err := t.policies.Get(role.AssumeRolePolicyDocument, trust.Parse)
 	if err != nil {
 		return false, nil
 	}

@@ -171,7 +171,7 @@ func decodePoolString(s string, p *storage.Pool) error {
 // and credentials request: it decodes the configuration through a cache.
 type CachedPoolRow struct{ PoolRow }
 
-func (r *CachedPoolRow) record() (*storage.Pool, error) { return r.decode(configs.decode) }
+func (r *CachedPoolRow) record() (*storage.Pool, error) { return r.decode(decodeCached) }
 
 // UpdatePool is what a SQL backend's UpdatePool does between reading the pool, cur, and
 // writing its row back. fn runs on a copy of cur; AccountID, Region, ID and CreatedAt are

@@ -7,9 +7,9 @@ import (
 	"github.com/idpool/idpool/internal/storage"
 )
 
-// configCache decodes exactly as DecodePool does, every configuration field included,
+// decodeCached decodes exactly as DecodePool does, every configuration field included,
 // and hands out copies that share nothing.
-func TestPoolConfigsDecodeAsDecodePool(t *testing.T) {
+func TestDecodeCachedAsDecodePool(t *testing.T) {
 	classic := true
 	full := &storage.Pool{
 		AllowUnauthenticated: true, AllowClassicFlow: &classic,
@@ -43,17 +43,16 @@ func TestPoolConfigsDecodeAsDecodePool(t *testing.T) {
 	if err := DecodePool(b, &want); err != nil {
 		t.Fatal(err)
 	}
-	var c configCache
 	var first, second storage.Pool
-	if err := c.decode(string(b), &first); err != nil {
+	if err := decodeCached(string(b), &first); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.decode(string(b), &second); err != nil { // from the cache
+	if err := decodeCached(string(b), &second); err != nil { // from the cache
 		t.Fatal(err)
 	}
 	for _, got := range []storage.Pool{first, second} {
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("configCache.decode = %+v, want %+v", got, want)
+			t.Errorf("decodeCached = %+v, want %+v", got, want)
 		}
 	}
 	first.Tags["k"] = "changed"
@@ -61,7 +60,7 @@ func TestPoolConfigsDecodeAsDecodePool(t *testing.T) {
 	if second.Tags["k"] != "v" || second.RoleMappings["p"].Rules[0].Value != "v" {
 		t.Error("two decodes share memory")
 	}
-	if err := c.decode("{", &first); err == nil {
+	if err := decodeCached("{", &first); err == nil {
 		t.Error("bad JSON decoded")
 	}
 }
