@@ -50,14 +50,16 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.
 	}
 	req := reqPool.Get().(*writeReq)
 	req.fn, req.ctx = fn, ctx
+	defer func() {
+		req.fn, req.ctx, req.panicked = nil, nil, nil
+		reqPool.Put(req)
+	}()
 	s.waiting.Add(1)
 	select {
 	case s.writes <- req:
 		s.waiting.Add(-1)
 	case <-ctx.Done():
 		s.waiting.Add(-1)
-		req.fn, req.ctx = nil, nil
-		reqPool.Put(req)
 		return ctx.Err()
 	case <-s.closing:
 		s.waiting.Add(-1)
@@ -67,8 +69,6 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.
 	// may be running.
 	err := <-req.done
 	p := req.panicked
-	req.fn, req.ctx, req.panicked = nil, nil, nil
-	reqPool.Put(req)
 	if p != nil {
 		panic(p)
 	}
