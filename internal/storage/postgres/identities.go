@@ -244,14 +244,12 @@ func (t *identityTx) Put(ctx context.Context, ident *storage.Identity) error {
 		return errors.New("postgres: Put: nil identity")
 	}
 	id := ident.ID
+	if l, ok := sqlrecord.RepeatedLogin(ident); ok {
+		return fmt.Errorf("postgres: identity %s lists login %s/%s twice", id, l.Provider, l.Subject)
+	}
 	providers := make([]string, len(ident.Logins))
 	subjects := make([]string, len(ident.Logins))
 	for i, l := range ident.Logins {
-		for _, m := range ident.Logins[:i] {
-			if l == m {
-				return fmt.Errorf("postgres: identity %s lists login %s/%s twice", id, l.Provider, l.Subject)
-			}
-		}
 		providers[i], subjects[i] = l.Provider, l.Subject
 	}
 	if !storable(ident.PoolID) {

@@ -215,12 +215,8 @@ func (t *identityTx) Put(_ context.Context, ident *storage.Identity) error {
 		return errors.New("sqlite: Put: nil identity")
 	}
 	id := ident.ID
-	for i, l := range ident.Logins {
-		for _, m := range ident.Logins[:i] {
-			if l == m {
-				return fmt.Errorf("sqlite: identity %s lists login %s/%s twice", id, l.Provider, l.Subject)
-			}
-		}
+	if l, ok := sqlrecord.RepeatedLogin(ident); ok {
+		return fmt.Errorf("sqlite: identity %s lists login %s/%s twice", id, l.Provider, l.Subject)
 	}
 	if len(ident.Logins) > 0 {
 		owner := t.tx.StmtContext(t.ctx, t.s.txOwnerOf)

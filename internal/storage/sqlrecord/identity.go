@@ -58,3 +58,17 @@ func (a *IdentityAssembler) Flush() *storage.Identity {
 	a.cur = nil
 	return cur
 }
+
+// RepeatedLogin returns a login ident lists more than once, and whether there is one:
+// Put refuses such an identity before writing, since a login belongs to one identity
+// once (the logins table's key would refuse the second copy midway).
+func RepeatedLogin(ident *storage.Identity) (storage.Login, bool) {
+	for i, l := range ident.Logins {
+		for _, m := range ident.Logins[:i] {
+			if l == m {
+				return l, true
+			}
+		}
+	}
+	return storage.Login{}, false
+}
