@@ -6,9 +6,9 @@
 // one storage.Record in the order storage.Dumper.Export produces. Lines stream: neither
 // side holds more than one record in memory, whatever the number of identities.
 //
-// The file holds secrets: the issuer's signing keys (encrypted only when a key encryption
-// key is configured) and the temporary credentials of live sessions. Write creates nothing
-// itself; the command that opens the file gives it mode 0600.
+// The file holds secrets: the issuer's signing keys and the key that seals session tokens
+// (encrypted only when a key encryption key is configured). Write creates nothing itself;
+// the command that opens the file gives it mode 0600.
 package dumpfile
 
 import (
@@ -85,25 +85,41 @@ func Read(ctx context.Context, r io.Reader, dst storage.Dumper) (Counts, error) 
 	return counts, nil
 }
 
+// line is one line after the header. Files written before session tokens became
+// self-contained may hold sessions, whose credentials stopped working with the upgrade:
+// Session lets Read name them rather than report an unknown field.
+type line struct {
+	storage.Record
+	Session json.RawMessage `json:"session"`
+}
+
+// errSession is Read's error for a session line.
+var errSession = errors.New("a session: sessions are no longer exported or imported, as session tokens are self-contained now " +
+	"and the credentials of older ones stopped working with the upgrade; remove the session lines")
+
 // records yields the records that follow the header, stopping at the end of the input
 // or at the first line that is not a record.
 func records(dec *json.Decoder, counts Counts) iter.Seq2[storage.Record, error] {
 	return func(yield func(storage.Record, error) bool) {
-		for line := 2; ; line++ {
-			var r storage.Record
-			err := dec.Decode(&r)
+		for n := 2; ; n++ {
+			var l line
+			err := dec.Decode(&l)
 			if errors.Is(err, io.EOF) {
 				return
 			}
-			if err == nil && r.Kind() == "" {
+			switch {
+			case err != nil:
+			case l.Session != nil:
+				err = errSession
+			case l.Kind() == "":
 				err = errors.New("not exactly one kind of record")
 			}
 			if err != nil {
-				yield(storage.Record{}, fmt.Errorf("line %d: %w", line, err))
+				yield(storage.Record{}, fmt.Errorf("line %d: %w", n, err))
 				return
 			}
-			counts[r.Kind()]++
-			if !yield(r, nil) {
+			counts[l.Kind()]++
+			if !yield(l.Record, nil) {
 				return
 			}
 		}

@@ -44,12 +44,11 @@ func sample() []storage.Record {
 	at := time.Date(2026, 11, 29, 1, 2, 3, 4000000, time.UTC)
 	classic := false
 	return []storage.Record{
-		{Keys: &storage.Keys{SigningKeyID: "k1", SigningKey: []byte{0, 1, 0xff}, VerificationKeys: []storage.VerificationKey{{KeyID: "k1", PublicKey: []byte("pub")}}, NextRotation: at}},
+		{Keys: &storage.Keys{SigningKeyID: "k1", SigningKey: []byte{0, 1, 0xff}, VerificationKeys: []storage.VerificationKey{{KeyID: "k1", PublicKey: []byte("pub")}}, NextRotation: at, SessionKey: []byte{0xff, 0}}},
 		{Role: &storage.Role{AccountID: "123456789012", Name: "R", Path: "/", ARN: "arn:aws:iam::123456789012:role/R", RoleID: "AROA1", AssumeRolePolicyDocument: `{"a":"<&>"}`, CreatedAt: at}},
 		{Pool: &storage.Pool{AccountID: "123456789012", Region: "us-east-1", ID: "us-east-1:p", Name: "p", AllowClassicFlow: &classic, Tags: map[string]string{}, CreatedAt: at, UpdatedAt: at}},
 		{Identity: &storage.Identity{PoolID: "us-east-1:p", ID: "us-east-1:i", Logins: []storage.Login{{Provider: "graph.facebook.com", Subject: "ü\"\n"}}, CreatedAt: at, UpdatedAt: at}},
 		{Identity: &storage.Identity{PoolID: "us-east-1:p", ID: "us-east-1:j", Logins: []storage.Login{}, Disabled: true, CreatedAt: at, UpdatedAt: at}},
-		{Session: &storage.Session{AccessKeyID: "ASIA1", SecretAccessKey: "s", SessionToken: "t", Tags: nil, CreatedAt: at, Expiry: at}},
 	}
 }
 
@@ -60,10 +59,10 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Counts{"keys": 1, "role": 1, "pool": 1, "identity": 2, "session": 1}); !reflect.DeepEqual(counts, want) {
+	if want := (Counts{"keys": 1, "role": 1, "pool": 1, "identity": 2}); !reflect.DeepEqual(counts, want) {
 		t.Errorf("Write counts = %v, want %v", counts, want)
 	}
-	if lines := strings.Count(buf.String(), "\n"); lines != 7 {
+	if lines := strings.Count(buf.String(), "\n"); lines != 6 {
 		t.Errorf("%d lines, want a header and one line a record", lines)
 	}
 	dst := &memDumper{}
@@ -78,7 +77,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("records changed on the way:\n got %+v\nwant %+v", dst.got, src.recs)
 	}
 	// nil and empty stay apart.
-	if dst.got[2].Pool.Tags == nil || dst.got[3].Identity.Logins == nil || dst.got[5].Session.Tags != nil {
+	if dst.got[2].Pool.Tags == nil || dst.got[3].Identity.Logins == nil {
 		t.Error("nil and empty collections were not kept apart")
 	}
 }
@@ -94,6 +93,11 @@ func TestReadRefuses(t *testing.T) {
 		"two kinds":      {header + `{"role":{},"pool":{}}` + "\n", "line 2: not exactly one kind"},
 		"unknown field":  {header + `{"pool":{"Name":"x","Colour":"red"}}` + "\n", "line 2"},
 		"truncated line": {header + `{"pool":{"Name":"x"}}` + "\n" + `{"pool":{"Na`, "line 3"},
+		// As written before session tokens became self-contained.
+		"session": {header + `{"pool":{"Name":"x"}}` + "\n" +
+			`{"session":{"AccessKeyID":"ASIA1","SecretAccessKey":"s","SessionToken":"t","AccountID":"1","RoleARN":"arn","SessionName":"n","IdentityID":"","PoolID":"","Tags":null,"CreatedAt":"2026-11-29T01:02:03Z","Expiry":"2026-11-29T01:02:03Z"}}` + "\n",
+			"line 3: a session: sessions are no longer exported"},
+		"session and pool": {header + `{"session":{},"pool":{}}` + "\n", "line 2: a session"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Read(t.Context(), strings.NewReader(c.in), &memDumper{})

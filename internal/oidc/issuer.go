@@ -41,6 +41,9 @@ type Issuer struct {
 	lastReload atomic.Int64
 	// refreshEvery is Run's period (Config.RefreshInterval); tests shorten it further.
 	refreshEvery time.Duration
+	// sessionKey is the stored session key, opened (sessionkey.go); set by New, never
+	// changed.
+	sessionKey []byte
 }
 
 // keyState is one immutable snapshot of the key set, with everything the hot paths need
@@ -105,6 +108,9 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 			return nil, err
 		}
 	}
+	if i.sessionKey, err = i.ensureSessionKey(ctx); err != nil {
+		return nil, err
+	}
 	i.lastReload.Store(cfg.Now().UnixNano())
 	i.log.Info("OpenID issuer ready", "issuer", cfg.IssuerURL, "kid", i.state.Load().signingKID,
 		"next_rotation", i.state.Load().nextRotation)
@@ -125,6 +131,10 @@ func (i *Issuer) createKeys(ctx context.Context) (*storage.Keys, error) {
 	}
 	fresh, err := i.newKeySet(signing, next, nil, i.cfg.Now())
 	if err != nil {
+		return nil, err
+	}
+	// The session key comes with the first key set, so that a new deployment is one write.
+	if fresh.SessionKey, err = newSessionKey(i.aead); err != nil {
 		return nil, err
 	}
 	created := false
@@ -351,6 +361,7 @@ func cloneKeys(k *storage.Keys) *storage.Keys {
 	}
 	out := *k
 	out.SigningKey = bytes.Clone(k.SigningKey)
+	out.SessionKey = bytes.Clone(k.SessionKey)
 	out.VerificationKeys = make([]storage.VerificationKey, len(k.VerificationKeys))
 	for n, vk := range k.VerificationKeys {
 		vk.PublicKey = bytes.Clone(vk.PublicKey)
@@ -366,7 +377,8 @@ func equalKeys(a, b *storage.Keys) bool {
 		return a == b
 	}
 	if a.SigningKeyID != b.SigningKeyID || !a.NextRotation.Equal(b.NextRotation) ||
-		!bytes.Equal(a.SigningKey, b.SigningKey) || len(a.VerificationKeys) != len(b.VerificationKeys) {
+		!bytes.Equal(a.SigningKey, b.SigningKey) || !bytes.Equal(a.SessionKey, b.SessionKey) ||
+		len(a.VerificationKeys) != len(b.VerificationKeys) {
 		return false
 	}
 	for n, vk := range a.VerificationKeys {

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"testing"
@@ -31,6 +32,9 @@ func TestNodesStartingTogetherAgreeOnOneKey(t *testing.T) {
 		}
 		if _, err := i.Verify(t.Context(), tok); err != nil {
 			t.Errorf("node %d: %v", n, err)
+		}
+		if !bytes.Equal(i.SessionKey(), issuers[0].SessionKey()) || len(i.SessionKey()) != SessionKeySize {
+			t.Errorf("node %d has another session key", n)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"errors"
@@ -99,7 +100,13 @@ func (i *Issuer) rotated(cur *storage.Keys, next, fresh *rsa.PrivateKey, now tim
 		}
 	}
 	// Sealed under this node's KEK: a plain blob becomes encrypted once a KEK is set.
-	return i.newKeySet(next, fresh, retired, now)
+	out, err := i.newKeySet(next, fresh, retired, now)
+	if err != nil {
+		return nil, err
+	}
+	// The session key is not rotated: tokens sealed with it stay valid until they expire.
+	out.SessionKey = bytes.Clone(cur.SessionKey)
+	return out, nil
 }
 
 // pruned is cur without the retired keys whose Expiry has passed, or nil (no change)

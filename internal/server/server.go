@@ -98,7 +98,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	for _, c := range cfg.Credentials {
 		creds[c.AccessKeyID] = sigv4.Credential{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, AccountID: c.AccountID}
 	}
-	broker := sts.NewBroker(store, o.now)
+	broker, err := sts.NewBroker(issuer.SessionKey(), o.now)
+	if err != nil {
+		ln.Close()
+		store.Close()
+		return nil, err
+	}
 	trust := newRoleTrust(store)
 	svc := cognito.New(cognito.Config{
 		Region: cfg.Region,
@@ -261,7 +266,6 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	var background sync.WaitGroup
 	background.Go(func() { s.issuer.Run(bgCtx) })
-	background.Go(func() { s.sweepSessions(bgCtx) })
 	if s.cfg.DebugListen != "" {
 		background.Go(func() {
 			if err := serveDebug(bgCtx, s.cfg.DebugListen, s.log); err != nil {
@@ -269,7 +273,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 			}
 		})
 	}
-	// closeAll stops the background loops (key rotation, session sweeping) before
+	// closeAll stops the background loops (key rotation, the profiler) before
 	// storage closes under them.
 	closeAll := func() error {
 		stopBackground()
@@ -298,27 +302,6 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 
 const shutdownGrace = 30 * time.Second
 
-// sessionSweepInterval is how often expired STS sessions are deleted.
-const sessionSweepInterval = 10 * time.Minute
-
-// sweepSessions deletes expired STS sessions until ctx is done.
-func (s *Server) sweepSessions(ctx context.Context) {
-	t := time.NewTicker(sessionSweepInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := s.broker.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("deleting expired sessions", "err", err)
-			} else if n > 0 {
-				s.log.Debug("deleted expired sessions", "count", n)
-			}
-		}
-	}
-}
-
 // credentialBroker chooses where GetCredentialsForIdentity's credentials come from: a real
 // STS when one is configured, else idpool's own.
 func credentialBroker(cfg *config.Config, broker *sts.Broker, t roleTrust, log *slog.Logger) cognito.CredentialBroker {
@@ -340,7 +323,7 @@ func (b builtinBroker) Credentials(ctx context.Context, req cognito.CredentialsR
 	if err := b.trust.check(ctx, req.RoleARN, req.PoolID, req.IdentityID, req.AMR, len(req.Tags) > 0); err != nil {
 		return nil, err
 	}
-	sess, err := b.b.Issue(ctx, sts.Request{AccountID: req.AccountID, RoleARN: req.RoleARN, IdentityID: req.IdentityID, PoolID: req.PoolID, Tags: req.Tags})
+	sess, err := b.b.Issue(sts.Request{AccountID: req.AccountID, RoleARN: req.RoleARN, IdentityID: req.IdentityID, PoolID: req.PoolID, Tags: req.Tags})
 	if errors.Is(err, sts.ErrInvalidRole) || errors.Is(err, sts.ErrAccountMismatch) {
 		return nil, awserr.New(awserr.InvalidIdentityPoolConfiguration, "Invalid identity pool configuration. Check assigned IAM roles for this pool.")
 	}

@@ -19,7 +19,8 @@
 //     Presigned URLs carrying X-Amz-Expires are valid for that long instead.
 //  5. The credential scope: five parts, this server's region, the caller's service name, the
 //     aws4_request terminator, and the same day as the request date (InvalidSignature).
-//  6. The access key is known (UnrecognizedClient).
+//  6. The access key is known (UnrecognizedClient); the source gets the request's session
+//     token too, since temporary credentials travel in it.
 //  7. The signature itself, compared in constant time (InvalidSignature).
 //  8. The session token, for temporary credentials (UnrecognizedClient). It is checked only
 //     after the signature so that nothing about the token is revealed to someone who cannot

@@ -39,11 +39,13 @@ func (c Credential) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("access_key_id", c.AccessKeyID), slog.String("account_id", c.AccountID))
 }
 
-// CredentialSource finds the credential for an access key. ok=false means the key is unknown;
-// err is for failures of the source itself, and is returned to Verify's caller unchanged
-// (wrapped), not as an AWS error.
+// CredentialSource finds the credential for an access key. sessionToken is the request's
+// X-Amz-Security-Token, empty when it has none: temporary credentials travel in their
+// token (package sts), so a source may need it to find the secret. ok=false means the key
+// is unknown; err is for failures of the source itself, and is returned to Verify's
+// caller unchanged (wrapped), not as an AWS error.
 type CredentialSource interface {
-	LookupAccessKey(ctx context.Context, accessKeyID string) (c Credential, ok bool, err error)
+	LookupAccessKey(ctx context.Context, accessKeyID, sessionToken string) (c Credential, ok bool, err error)
 }
 
 // StaticCredentials is a fixed set of credentials keyed by access key ID, for the admin keys
@@ -51,7 +53,7 @@ type CredentialSource interface {
 type StaticCredentials map[string]Credential
 
 // LookupAccessKey implements CredentialSource.
-func (s StaticCredentials) LookupAccessKey(_ context.Context, accessKeyID string) (Credential, bool, error) {
+func (s StaticCredentials) LookupAccessKey(_ context.Context, accessKeyID, _ string) (Credential, bool, error) {
 	c, ok := s[accessKeyID]
 	return c, ok, nil
 }
@@ -161,7 +163,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, ser
 		}
 	}
 
-	cred, ok, err := v.Credentials.LookupAccessKey(ctx, accessKey)
+	cred, ok, err := v.Credentials.LookupAccessKey(ctx, accessKey, p.token)
 	if err != nil {
 		return Credential{}, fmt.Errorf("sigv4: looking up access key: %w", err)
 	}

@@ -688,7 +688,7 @@ type failingSource struct{}
 
 var errSourceDown = errors.New("database unavailable")
 
-func (failingSource) LookupAccessKey(context.Context, string) (Credential, bool, error) {
+func (failingSource) LookupAccessKey(context.Context, string, string) (Credential, bool, error) {
 	return Credential{}, false, errSourceDown
 }
 

@@ -56,17 +56,6 @@ func (p *IAMProvider) Clone() *IAMProvider {
 	return &c
 }
 
-// Clone returns a deep copy of s, with the same guarantees as Pool.Clone. Clone of nil is
-// nil.
-func (s *Session) Clone() *Session {
-	if s == nil {
-		return nil
-	}
-	c := *s
-	c.Tags = maps.Clone(s.Tags)
-	return &c
-}
-
 // Clone returns a deep copy of r, with the same guarantees as Pool.Clone. Clone of nil is
 // nil.
 func (r *Role) Clone() *Role {

@@ -9,13 +9,12 @@ import (
 // (idpool export and idpool import).
 type Dumper interface {
 	// Export calls fn with every record of the store, read in one consistent snapshot:
-	// first the keys (if any), then the roles, the IAM providers, the pools, each pool
-	// followed by its identities, and last the sessions. An error from fn stops the
-	// export and is returned as is.
+	// first the keys (if any), then the roles, the IAM providers, and the pools, each pool
+	// followed by its identities. An error from fn stops the export and is returned as is.
 	Export(ctx context.Context, fn func(Record) error) error
 	// Import stores every record of recs in one transaction: all of them or, on any
-	// error, none. The store must be empty (no keys, roles, providers, pools, identities
-	// or sessions), or Import fails with ErrAlreadyExists before writing anything. An
+	// error, none. The store must be empty (no keys, roles, providers, pools or
+	// identities), or Import fails with ErrAlreadyExists before writing anything. An
 	// identity must come after its pool (ErrNotFound otherwise), as Export orders them;
 	// a record with no field set, or more than one, is an error.
 	Import(ctx context.Context, recs iter.Seq2[Record, error]) error
@@ -28,7 +27,6 @@ type Record struct {
 	Provider *IAMProvider `json:"provider,omitempty"`
 	Pool     *Pool        `json:"pool,omitempty"`
 	Identity *Identity    `json:"identity,omitempty"`
-	Session  *Session     `json:"session,omitempty"`
 }
 
 // Kind names the field of r that is set ("keys", "role", ...), or "" when none is or
@@ -44,7 +42,6 @@ func (r Record) Kind() string {
 		{"provider", r.Provider != nil},
 		{"pool", r.Pool != nil},
 		{"identity", r.Identity != nil},
-		{"session", r.Session != nil},
 	} {
 		if f.set {
 			kind, n = f.name, n+1

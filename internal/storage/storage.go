@@ -20,7 +20,6 @@ type Store interface {
 	IdentityStore
 	KeyStore
 	ProviderStore
-	SessionStore
 	RoleStore
 	Dumper
 
@@ -190,6 +189,11 @@ type Keys struct {
 	// the last token they signed has expired.
 	VerificationKeys []VerificationKey
 	NextRotation     time.Time
+	// SessionKey is the key that seals the session tokens of the built-in STS (package
+	// sts): a token carries its credentials' secret and context, encrypted, so that no
+	// session is stored. Unlike the signing key it is never rotated; like it, the issuer
+	// may encrypt it before it gets here. Empty in key sets written before it existed.
+	SessionKey []byte
 }
 
 // VerificationKey is a public key and how long it stays published.
@@ -242,44 +246,6 @@ type IAMProvider struct {
 	Tags      map[string]string
 	CreatedAt time.Time
 	UpdatedAt time.Time
-}
-
-// SessionStore keeps the temporary credentials idpool's built-in STS has issued. A session
-// is looked up by its access key on every request signed with it.
-//
-// Secrets and session tokens are stored as given, in the clear: they are bearer secrets
-// like the admin credentials of the configuration file, and are protected the same way,
-// by the data directory (0700) and database file (0600) permissions. They cannot be
-// hashed, because the server needs the secret itself to check SigV4 signatures.
-type SessionStore interface {
-	// CreateSession inserts s, or fails with ErrAlreadyExists when its access key is taken.
-	CreateSession(ctx context.Context, s *Session) error
-	// GetSession returns the session of an access key, or ErrNotFound. An expired session
-	// that has not been deleted yet is returned too: callers check Expiry.
-	GetSession(ctx context.Context, accessKeyID string) (*Session, error)
-	// DeleteExpiredSessions removes the sessions whose Expiry is at or before before, and
-	// returns how many it removed.
-	DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error)
-}
-
-// Session is one set of temporary credentials and what they were issued for. Sessions
-// outlive the pool and identity they were issued for, as STS credentials do in AWS: they
-// stay valid until Expiry.
-type Session struct {
-	AccessKeyID     string // "ASIA..."
-	SecretAccessKey string
-	SessionToken    string
-
-	AccountID   string // the account of the role
-	RoleARN     string
-	SessionName string
-	IdentityID  string // empty for sessions not issued to an identity
-	PoolID      string
-	// Tags are the session (principal) tags; nil and empty stay apart.
-	Tags map[string]string
-
-	CreatedAt time.Time
-	Expiry    time.Time
 }
 
 // RoleStore keeps the IAM roles that idpool's built-in STS lets identities assume, scoped

@@ -15,7 +15,6 @@ import (
 
 	"github.com/idpool/idpool/internal/arn"
 	"github.com/idpool/idpool/internal/sigv4"
-	"github.com/idpool/idpool/internal/storage"
 )
 
 // Limits of a session, as STS has them for AssumeRoleWithWebIdentity.
@@ -32,16 +31,10 @@ const (
 	accessKeyPrefix = "ASIA" // temporary credentials, as STS issues them
 	accessKeyLen    = len(accessKeyPrefix) + 16
 	secretLen       = 40
-	// tokenBytes of randomness make a session token of 4*tokenBytes/3 base64 characters,
-	// in the range of AWS's (several hundred, depending on the session's tags).
-	tokenBytes = 288
-	// maxIssueTries bounds the retries on an access key collision (80 random bits: never in
-	// practice, but CreateSession would report one as ErrAlreadyExists).
-	maxIssueTries = 3
 )
 
 // Errors of Issue for requests it refuses; anything else it returns is a failure of the
-// store or of the random source.
+// random source.
 var (
 	ErrInvalidRole        = errors.New("sts: not an IAM role ARN")
 	ErrInvalidSessionName = errors.New("sts: invalid role session name")
@@ -73,25 +66,51 @@ type Request struct {
 	Duration time.Duration
 }
 
+// Session is one set of temporary credentials and what they were issued for. Sessions
+// outlive the pool and identity they were issued for, as STS credentials do in AWS: they
+// stay valid until Expiry. They are not stored: SessionToken carries the rest (token.go).
+type Session struct {
+	AccessKeyID     string // "ASIA..."
+	SecretAccessKey string
+	SessionToken    string
+
+	AccountID   string // the account of the role
+	RoleARN     string
+	SessionName string
+	IdentityID  string // empty for sessions not issued to an identity
+	PoolID      string
+	// Tags are the session (principal) tags; nil and empty stay apart.
+	Tags map[string]string
+
+	CreatedAt time.Time
+	Expiry    time.Time
+}
+
 // Broker issues temporary credentials and resolves their access keys. It is safe for
 // concurrent use.
 type Broker struct {
-	store storage.SessionStore
-	now   func() time.Time
+	tokens *sealer
+	now    func() time.Time
 }
 
-// NewBroker returns a Broker over store; now is the clock, nil meaning time.Now.
-func NewBroker(store storage.SessionStore, now func() time.Time) *Broker {
+// NewBroker returns a Broker that seals its session tokens with key (SessionKeySize
+// bytes, the same on every node: oidc.Issuer.SessionKey); now is the clock, nil meaning
+// time.Now.
+func NewBroker(key []byte, now func() time.Time) (*Broker, error) {
+	tokens, err := newSealer(key)
+	if err != nil {
+		return nil, err
+	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Broker{store: store, now: now}
+	return &Broker{tokens: tokens, now: now}, nil
 }
 
-// Issue mints and stores a session for req and returns it. Expiry is whole seconds, as
-// STS reports it (Expiration in ISO 8601 to the second), so that what the client is told
-// and what the server enforces agree.
-func (b *Broker) Issue(ctx context.Context, req Request) (*storage.Session, error) {
+// Issue mints a session for req. Expiry is whole seconds, as STS reports it (Expiration
+// in ISO 8601 to the second), so that what the client is told and what the server
+// enforces agree. Nothing is stored: the session travels in its token.
+func (b *Broker) Issue(req Request) (*Session, error) {
 	role, err := arn.Parse(req.RoleARN)
 	if err != nil || !arn.IsRole(req.RoleARN) {
 		return nil, fmt.Errorf("%w: %q", ErrInvalidRole, req.RoleARN)
@@ -118,50 +137,38 @@ func (b *Broker) Issue(ctx context.Context, req Request) (*storage.Session, erro
 	}
 
 	now := b.now()
-	for try := 1; ; try++ {
-		s := &storage.Session{
-			AccessKeyID:     newAccessKeyID(now),
-			SecretAccessKey: newSecret(),
-			SessionToken:    newSessionToken(),
-			AccountID:       account,
-			RoleARN:         req.RoleARN,
-			SessionName:     name,
-			IdentityID:      req.IdentityID,
-			PoolID:          req.PoolID,
-			Tags:            maps.Clone(req.Tags),
-			CreatedAt:       now,
-			Expiry:          now.Add(d).Truncate(time.Second),
-		}
-		err := b.store.CreateSession(ctx, s)
-		if err == nil {
-			return s, nil
-		}
-		if !errors.Is(err, storage.ErrAlreadyExists) || try == maxIssueTries {
-			return nil, fmt.Errorf("sts: storing session: %w", err)
-		}
+	s := &Session{
+		AccessKeyID:     newAccessKeyID(now),
+		SecretAccessKey: newSecret(),
+		AccountID:       account,
+		RoleARN:         req.RoleARN,
+		SessionName:     name,
+		IdentityID:      req.IdentityID,
+		PoolID:          req.PoolID,
+		Tags:            maps.Clone(req.Tags),
+		CreatedAt:       now,
+		Expiry:          now.Add(d).Truncate(time.Second),
 	}
+	if s.SessionToken, err = b.tokens.seal(s); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
-// LookupAccessKey implements sigv4.CredentialSource over the issued sessions. A key that
-// is unknown, deleted or expired is ok=false, so the Verifier answers it as AWS answers an
-// unknown key (UnrecognizedClient, "The security token included in the request is
-// invalid."). AWS answers an expired STS key with ExpiredToken ("The security token
-// included in the request is expired") instead; sigv4.CredentialSource has no way to
-// say "known but expired" (see doc.go). Keys that cannot be an STS key (not ASIA..., or
-// of another length) are refused without a storage read, so admin keys looked up through
-// a chain cost nothing here.
-func (b *Broker) LookupAccessKey(ctx context.Context, accessKeyID string) (sigv4.Credential, bool, error) {
-	if len(accessKeyID) != accessKeyLen || !strings.HasPrefix(accessKeyID, accessKeyPrefix) {
+// LookupAccessKey implements sigv4.CredentialSource over the tokens this deployment
+// sealed. A key whose token does not open, names another key, or has expired is ok=false,
+// so the Verifier answers it as AWS answers an unknown key (UnrecognizedClient, "The
+// security token included in the request is invalid."). AWS answers an expired STS key
+// with ExpiredToken ("The security token included in the request is expired") instead;
+// sigv4.CredentialSource has no way to say "known but expired" (see doc.go). Keys that
+// cannot be an STS key (not ASIA..., or of another length, or without a token) are refused
+// before any decryption, so admin keys looked up through a chain cost nothing here.
+func (b *Broker) LookupAccessKey(_ context.Context, accessKeyID, sessionToken string) (sigv4.Credential, bool, error) {
+	if len(accessKeyID) != accessKeyLen || !strings.HasPrefix(accessKeyID, accessKeyPrefix) || sessionToken == "" {
 		return sigv4.Credential{}, false, nil
 	}
-	s, err := b.store.GetSession(ctx, accessKeyID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return sigv4.Credential{}, false, nil
-	}
-	if err != nil {
-		return sigv4.Credential{}, false, err
-	}
-	if !b.now().Before(s.Expiry) {
+	s, ok := b.Session(accessKeyID, sessionToken)
+	if !ok {
 		return sigv4.Credential{}, false, nil
 	}
 	return sigv4.Credential{
@@ -172,26 +179,14 @@ func (b *Broker) LookupAccessKey(ctx context.Context, accessKeyID string) (sigv4
 	}, true, nil
 }
 
-// Session returns the live session of an access key: ok=false when it is unknown or
-// expired, as for LookupAccessKey.
-func (b *Broker) Session(ctx context.Context, accessKeyID string) (*storage.Session, bool, error) {
-	s, err := b.store.GetSession(ctx, accessKeyID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, false, nil
+// Session returns the live session of an access key and its token: ok=false when the
+// token is not one of this deployment's, belongs to another key, or has expired.
+func (b *Broker) Session(accessKeyID, sessionToken string) (*Session, bool) {
+	s, err := b.tokens.open(sessionToken)
+	if err != nil || s.AccessKeyID != accessKeyID || !b.now().Before(s.Expiry) {
+		return nil, false
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	if !b.now().Before(s.Expiry) {
-		return nil, false, nil
-	}
-	return s, true, nil
-}
-
-// DeleteExpired removes the sessions that have expired by now and returns how many. The
-// server runs it periodically; expired sessions are refused whether or not it has run.
-func (b *Broker) DeleteExpired(ctx context.Context) (int, error) {
-	return b.store.DeleteExpiredSessions(ctx, b.now())
+	return s, true
 }
 
 // ChainCredentials returns a sigv4.CredentialSource that asks sources in order and
@@ -203,9 +198,9 @@ func ChainCredentials(sources ...sigv4.CredentialSource) sigv4.CredentialSource 
 
 type chain []sigv4.CredentialSource
 
-func (c chain) LookupAccessKey(ctx context.Context, accessKeyID string) (sigv4.Credential, bool, error) {
+func (c chain) LookupAccessKey(ctx context.Context, accessKeyID, sessionToken string) (sigv4.Credential, bool, error) {
 	for _, s := range c {
-		cred, ok, err := s.LookupAccessKey(ctx, accessKeyID)
+		cred, ok, err := s.LookupAccessKey(ctx, accessKeyID, sessionToken)
 		if err != nil || ok {
 			return cred, ok, err
 		}
@@ -243,10 +238,9 @@ func AssumedRoleARN(roleARN, sessionName string) string {
 }
 
 // newAccessKeyID returns "ASIA" and 16 base32 characters: 32 bits of the Unix time in
-// seconds, then 48 random bits. Keys issued later sort later, so storing a session
-// appends to the sessions table instead of dirtying a random page per key; access key IDs
-// are not secret (the secret key is), and 48 random bits a second keep them unique (a
-// collision is retried).
+// seconds, then 48 random bits, as unique as STS's. Access key IDs are not secret (the
+// secret key is), and a token names its key, so even two equal IDs would not let one
+// session's token stand for the other's.
 func newAccessKeyID(now time.Time) string {
 	var b [10]byte // 80 bits: 16 base32 characters, no padding
 	rand.Read(b[4:])
@@ -257,12 +251,6 @@ func newAccessKeyID(now time.Time) string {
 
 func newSecret() string {
 	var b [secretLen * 3 / 4]byte // 30 bytes: 40 base64 characters, no padding
-	rand.Read(b[:])
-	return base64.StdEncoding.EncodeToString(b[:])
-}
-
-func newSessionToken() string {
-	var b [tokenBytes]byte
 	rand.Read(b[:])
 	return base64.StdEncoding.EncodeToString(b[:])
 }

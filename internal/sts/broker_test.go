@@ -4,15 +4,14 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"path/filepath"
+	"maps"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/idpool/idpool/internal/sigv4"
-	"github.com/idpool/idpool/internal/storage"
-	"github.com/idpool/idpool/internal/storage/sqlite"
 )
 
 const (
@@ -20,14 +19,16 @@ const (
 	testRole    = "arn:aws:iam::" + testAccount + ":role/cognito/Cognito_demoAuth_Role"
 )
 
-func openStore(t *testing.T) *sqlite.Store {
+// testKey is a session key for brokers that must agree, as two nodes of one deployment.
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+func newBroker(t *testing.T, now func() time.Time) *Broker {
 	t.Helper()
-	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "idpool.db"), sqlite.Options{Synchronous: "OFF"})
+	b, err := NewBroker(testKey, now)
 	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
+		t.Fatalf("NewBroker: %v", err)
 	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return b
 }
 
 type clock struct {
@@ -46,10 +47,9 @@ var (
 
 func TestIssueFormats(t *testing.T) {
 	c := newClock(time.Date(2030, 1, 2, 3, 4, 5, 678_000_000, time.UTC))
-	store := openStore(t)
-	b := NewBroker(store, c.Now)
+	b := newBroker(t, c.Now)
 	tags := map[string]string{"team": "identity"}
-	s, err := b.Issue(t.Context(), Request{RoleARN: testRole, IdentityID: "us-east-1:id", PoolID: "us-east-1:pool", Tags: tags})
+	s, err := b.Issue(Request{RoleARN: testRole, IdentityID: "us-east-1:id", PoolID: "us-east-1:pool", Tags: tags})
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
@@ -59,10 +59,11 @@ func TestIssueFormats(t *testing.T) {
 	if !secretRE.MatchString(s.SecretAccessKey) {
 		t.Errorf("SecretAccessKey %q is not 40 base64 characters", s.SecretAccessKey)
 	}
-	if raw, err := base64.StdEncoding.DecodeString(s.SessionToken); err != nil || len(s.SessionToken) < 300 {
+	if _, err := base64.StdEncoding.DecodeString(s.SessionToken); err != nil || len(s.SessionToken) < 250 {
 		t.Errorf("SessionToken is %d characters (%v), want long base64", len(s.SessionToken), err)
-	} else if len(raw) != tokenBytes {
-		t.Errorf("SessionToken carries %d bytes, want %d", len(raw), tokenBytes)
+	}
+	if strings.Contains(s.SessionToken, base64.StdEncoding.EncodeToString([]byte(s.SecretAccessKey))[:20]) {
+		t.Error("the session token shows the secret")
 	}
 	if s.AccountID != testAccount || s.SessionName != DefaultSessionName || s.RoleARN != testRole ||
 		s.IdentityID != "us-east-1:id" || s.PoolID != "us-east-1:pool" {
@@ -72,15 +73,19 @@ func TestIssueFormats(t *testing.T) {
 		t.Errorf("Expiry = %v, want %v (an hour, whole seconds)", s.Expiry, want)
 	}
 	tags["team"] = "mutated"
-	got, err := store.GetSession(t.Context(), s.AccessKeyID)
-	if err != nil {
-		t.Fatalf("GetSession: %v", err)
+	// Another node of the deployment opens the token to the same session.
+	got, ok := newBroker(t, c.Now).Session(s.AccessKeyID, s.SessionToken)
+	if !ok {
+		t.Fatal("Session refuses a fresh token")
 	}
-	if got.SecretAccessKey != s.SecretAccessKey || got.SessionToken != s.SessionToken || got.Tags["team"] != "identity" {
-		t.Errorf("stored session differs: %+v", got)
+	if got.SecretAccessKey != s.SecretAccessKey || got.SessionToken != s.SessionToken || got.Tags["team"] != "identity" ||
+		got.RoleARN != s.RoleARN || got.AccountID != s.AccountID || got.SessionName != s.SessionName ||
+		got.IdentityID != s.IdentityID || got.PoolID != s.PoolID || !got.Expiry.Equal(s.Expiry) ||
+		got.CreatedAt.UnixMilli() != s.CreatedAt.UnixMilli() {
+		t.Errorf("the token opens to %+v, want %+v", got, s)
 	}
 
-	other, err := b.Issue(t.Context(), Request{RoleARN: testRole, SessionName: "app@example.com", Duration: 12 * time.Hour})
+	other, err := b.Issue(Request{RoleARN: testRole, SessionName: "app@example.com", Duration: 12 * time.Hour})
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
@@ -93,7 +98,7 @@ func TestIssueFormats(t *testing.T) {
 }
 
 func TestIssueRefusals(t *testing.T) {
-	b := NewBroker(openStore(t), nil)
+	b := newBroker(t, nil)
 	for name, c := range map[string]struct {
 		req  Request
 		want error
@@ -108,7 +113,7 @@ func TestIssueRefusals(t *testing.T) {
 		"too long":          {Request{RoleARN: testRole, Duration: 12*time.Hour + time.Second}, ErrInvalidDuration},
 		"negative duration": {Request{RoleARN: testRole, Duration: -time.Hour}, ErrInvalidDuration},
 	} {
-		if _, err := b.Issue(t.Context(), c.req); !errors.Is(err, c.want) {
+		if _, err := b.Issue(c.req); !errors.Is(err, c.want) {
 			t.Errorf("%s: Issue = %v, want %v", name, err, c.want)
 		}
 	}
@@ -116,35 +121,84 @@ func TestIssueRefusals(t *testing.T) {
 
 func TestLookupAccessKey(t *testing.T) {
 	c := newClock(time.Now())
-	b := NewBroker(openStore(t), c.Now)
-	s, err := b.Issue(t.Context(), Request{RoleARN: testRole, Duration: MinDuration})
+	b := newBroker(t, c.Now)
+	s, err := b.Issue(Request{RoleARN: testRole, Duration: MinDuration})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cred, ok, err := b.LookupAccessKey(t.Context(), s.AccessKeyID)
+	cred, ok, err := b.LookupAccessKey(t.Context(), s.AccessKeyID, s.SessionToken)
 	want := sigv4.Credential{AccessKeyID: s.AccessKeyID, SecretAccessKey: s.SecretAccessKey, SessionToken: s.SessionToken, AccountID: testAccount}
 	if err != nil || !ok || cred != want {
 		t.Fatalf("LookupAccessKey = %v, %v, %v; want %v", cred, ok, err, want)
 	}
-	for _, key := range []string{"ASIAAAAAAAAAAAAAAAAA", "AKIDEXAMPLE", "", s.AccessKeyID + "X"} {
-		if _, ok, err := b.LookupAccessKey(t.Context(), key); ok || err != nil {
-			t.Errorf("LookupAccessKey(%q) = %v, %v; want unknown", key, ok, err)
+	other, err := b.Issue(Request{RoleARN: testRole})
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := NewBroker([]byte("another deployment's session key"), c.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alien, err := foreign.Issue(Request{RoleARN: testRole})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := base64.StdEncoding.DecodeString(s.SessionToken)
+	raw[len(raw)-1] ^= 1
+	for name, c := range map[string][2]string{
+		"unknown key":           {"ASIAAAAAAAAAAAAAAAAA", s.SessionToken},
+		"admin-shaped key":      {"AKIDEXAMPLE", s.SessionToken},
+		"empty key":             {"", s.SessionToken},
+		"longer key":            {s.AccessKeyID + "X", s.SessionToken},
+		"no token":              {s.AccessKeyID, ""},
+		"another key's token":   {s.AccessKeyID, other.SessionToken},
+		"token for another key": {other.AccessKeyID, s.SessionToken},
+		"tampered token":        {s.AccessKeyID, base64.StdEncoding.EncodeToString(raw)},
+		"not base64":            {s.AccessKeyID, "%%%"},
+		"truncated":             {s.AccessKeyID, s.SessionToken[:40]},
+		"other deployment":      {alien.AccessKeyID, alien.SessionToken},
+	} {
+		if _, ok, err := b.LookupAccessKey(t.Context(), c[0], c[1]); ok || err != nil {
+			t.Errorf("%s: LookupAccessKey = %v, %v; want unknown", name, ok, err)
 		}
 	}
 
 	c.t = s.Expiry.Add(-time.Millisecond)
-	if _, ok, _ := b.LookupAccessKey(t.Context(), s.AccessKeyID); !ok {
+	if _, ok, _ := b.LookupAccessKey(t.Context(), s.AccessKeyID, s.SessionToken); !ok {
 		t.Error("key refused a millisecond before its expiry")
 	}
 	c.Add(time.Millisecond)
-	if _, ok, err := b.LookupAccessKey(t.Context(), s.AccessKeyID); ok || err != nil {
+	if _, ok, err := b.LookupAccessKey(t.Context(), s.AccessKeyID, s.SessionToken); ok || err != nil {
 		t.Errorf("key at its expiry: ok=%v err=%v, want refused", ok, err)
 	}
-	if _, ok, _ := b.Session(t.Context(), s.AccessKeyID); ok {
+	if _, ok := b.Session(s.AccessKeyID, s.SessionToken); ok {
 		t.Error("Session returns an expired session")
 	}
-	if n, err := b.DeleteExpired(t.Context()); n != 1 || err != nil {
-		t.Errorf("DeleteExpired = %d, %v; want 1, nil", n, err)
+}
+
+func TestTokenTags(t *testing.T) {
+	b := newBroker(t, nil)
+	for name, tags := range map[string]map[string]string{
+		"nil":   nil,
+		"empty": {},
+		"many":  {"a": "", "b": "x", "long": strings.Repeat("v", 256), "unicode é": "ü"},
+	} {
+		s, err := b.Issue(Request{RoleARN: testRole, Tags: tags})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := b.Session(s.AccessKeyID, s.SessionToken)
+		if !ok || (got.Tags == nil) != (tags == nil) || !maps.Equal(got.Tags, tags) {
+			t.Errorf("%s: tags come back as %v (ok=%v), want %v", name, got.Tags, ok, tags)
+		}
+	}
+}
+
+func TestNewBrokerKeySize(t *testing.T) {
+	for _, n := range []int{0, 16, 31, 33} {
+		if _, err := NewBroker(make([]byte, n), nil); err == nil {
+			t.Errorf("NewBroker accepts a %d-byte key", n)
+		}
 	}
 }
 
@@ -152,31 +206,31 @@ type failingSource struct{}
 
 var errSource = errors.New("source down")
 
-func (failingSource) LookupAccessKey(context.Context, string) (sigv4.Credential, bool, error) {
+func (failingSource) LookupAccessKey(context.Context, string, string) (sigv4.Credential, bool, error) {
 	return sigv4.Credential{}, false, errSource
 }
 
 func TestChainCredentials(t *testing.T) {
 	admin := sigv4.Credential{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "s", AccountID: testAccount}
-	b := NewBroker(openStore(t), nil)
-	s, err := b.Issue(t.Context(), Request{RoleARN: testRole})
+	b := newBroker(t, nil)
+	s, err := b.Issue(Request{RoleARN: testRole})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := ChainCredentials(sigv4.StaticCredentials{admin.AccessKeyID: admin}, b)
-	if got, ok, err := c.LookupAccessKey(t.Context(), admin.AccessKeyID); !ok || err != nil || got != admin {
+	if got, ok, err := c.LookupAccessKey(t.Context(), admin.AccessKeyID, ""); !ok || err != nil || got != admin {
 		t.Errorf("admin key: %v %v %v", got, ok, err)
 	}
-	if got, ok, err := c.LookupAccessKey(t.Context(), s.AccessKeyID); !ok || err != nil || got.SessionToken != s.SessionToken {
+	if got, ok, err := c.LookupAccessKey(t.Context(), s.AccessKeyID, s.SessionToken); !ok || err != nil || got.SessionToken != s.SessionToken {
 		t.Errorf("session key: %v %v %v", got, ok, err)
 	}
-	if _, ok, err := c.LookupAccessKey(t.Context(), "AKIDUNKNOWN"); ok || err != nil {
+	if _, ok, err := c.LookupAccessKey(t.Context(), "AKIDUNKNOWN", ""); ok || err != nil {
 		t.Errorf("unknown key: %v %v", ok, err)
 	}
-	if _, _, err := ChainCredentials(failingSource{}, b).LookupAccessKey(t.Context(), s.AccessKeyID); !errors.Is(err, errSource) {
+	if _, _, err := ChainCredentials(failingSource{}, b).LookupAccessKey(t.Context(), s.AccessKeyID, s.SessionToken); !errors.Is(err, errSource) {
 		t.Errorf("failing source: err = %v, want it returned", err)
 	}
-	if _, ok, err := ChainCredentials().LookupAccessKey(t.Context(), "x"); ok || err != nil {
+	if _, ok, err := ChainCredentials().LookupAccessKey(t.Context(), "x", ""); ok || err != nil {
 		t.Errorf("empty chain: %v %v", ok, err)
 	}
 }
@@ -193,5 +247,3 @@ func TestRoleNames(t *testing.T) {
 		t.Errorf("RoleID = %q: want AROA + 17 characters, stable and distinct per role", id)
 	}
 }
-
-var _ storage.SessionStore = (*sqlite.Store)(nil)

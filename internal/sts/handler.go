@@ -152,7 +152,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, reqID string) (a
 		}
 		switch action {
 		case "GetCallerIdentity":
-			result, err = h.getCallerIdentity(r.Context(), cred)
+			result, err = h.getCallerIdentity(cred)
 		default:
 			return action, errInvalidAction(action, v)
 		}
@@ -169,7 +169,7 @@ func errInvalidAction(action, version string) *Error {
 
 // getCallerIdentity names the principal that signed: the root of the account for an
 // admin key, the assumed role session for temporary credentials.
-func (h *Handler) getCallerIdentity(ctx context.Context, cred sigv4.Credential) (any, error) {
+func (h *Handler) getCallerIdentity(cred sigv4.Credential) (any, error) {
 	if cred.SessionToken == "" {
 		return &callerIdentityResult{
 			Arn:     "arn:aws:iam::" + cred.AccountID + ":root",
@@ -177,11 +177,8 @@ func (h *Handler) getCallerIdentity(ctx context.Context, cred sigv4.Credential) 
 			Account: cred.AccountID,
 		}, nil
 	}
-	s, ok, err := h.broker.Session(ctx, cred.AccessKeyID)
-	if err != nil {
-		return nil, err
-	}
-	if !ok { // expired or swept between the signature check and now
+	s, ok := h.broker.Session(cred.AccessKeyID, cred.SessionToken)
+	if !ok { // expired between the signature check and now
 		return nil, newError("ExpiredToken", http.StatusBadRequest, "The security token included in the request is expired")
 	}
 	return &callerIdentityResult{
@@ -248,7 +245,7 @@ func (h *Handler) assumeRoleWithWebIdentity(ctx context.Context, p awsquery.Para
 	if !ok {
 		return nil, newError("AccessDenied", http.StatusForbidden, msgNotAllowed)
 	}
-	s, err := h.broker.Issue(ctx, Request{
+	s, err := h.broker.Issue(Request{
 		RoleARN:     roleARN,
 		SessionName: sessionName,
 		IdentityID:  claims.Subject,

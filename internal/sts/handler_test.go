@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/idpool/idpool/internal/awserr"
 	"github.com/idpool/idpool/internal/oidc"
 	"github.com/idpool/idpool/internal/sigv4"
+	"github.com/idpool/idpool/internal/storage/sqlite"
 )
 
 const (
@@ -47,6 +49,16 @@ type env struct {
 	url    string
 }
 
+func openStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "idpool.db"), sqlite.Options{Synchronous: "OFF"})
+	if err != nil {
+		t.Fatalf("sqlite.Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
 func newEnv(t *testing.T) *env { return newEnvClock(t, nil) }
 
 func newEnvClock(t *testing.T, now func() time.Time) *env {
@@ -56,7 +68,10 @@ func newEnvClock(t *testing.T, now func() time.Time) *env {
 	if err != nil {
 		t.Fatalf("oidc.New: %v", err)
 	}
-	b := NewBroker(store, now)
+	b, err := NewBroker(issuer.SessionKey(), now)
+	if err != nil {
+		t.Fatalf("NewBroker: %v", err)
+	}
 	creds := ChainCredentials(sigv4.StaticCredentials{adminKey: {AccessKeyID: adminKey, SecretAccessKey: adminSec, AccountID: testAccount}}, b)
 	h := New(Config{Broker: b, Auth: verifierAuth{&sigv4.Verifier{Region: testRegion, Credentials: creds}}, Tokens: issuer})
 	srv := httptest.NewServer(h)
@@ -136,9 +151,9 @@ func TestAssumeRoleWithWebIdentityThenGetCallerIdentity(t *testing.T) {
 	if aws.ToString(out.SubjectFromWebIdentityToken) != testID || aws.ToString(out.Audience) != testPool || aws.ToString(out.Provider) != DefaultProvider {
 		t.Errorf("Subject %q Audience %q Provider %q", aws.ToString(out.SubjectFromWebIdentityToken), aws.ToString(out.Audience), aws.ToString(out.Provider))
 	}
-	s, ok, err := e.broker.Session(t.Context(), aws.ToString(c.AccessKeyId))
-	if !ok || err != nil || s.IdentityID != testID || s.PoolID != testPool || s.Tags["team"] != "identity" || s.SessionName != "app-session" {
-		t.Errorf("stored session = %+v, %v, %v", s, ok, err)
+	s, ok := e.broker.Session(aws.ToString(c.AccessKeyId), aws.ToString(c.SessionToken))
+	if !ok || s.IdentityID != testID || s.PoolID != testPool || s.Tags["team"] != "identity" || s.SessionName != "app-session" {
+		t.Errorf("session in the token = %+v, %v", s, ok)
 	}
 
 	// The minted credentials sign requests.
@@ -260,7 +275,7 @@ func (brokenVerifier) Verify(context.Context, string) (*oidc.Claims, error) {
 }
 
 func TestInternalErrorsHidden(t *testing.T) {
-	h := New(Config{Broker: NewBroker(openStore(t), nil), Auth: verifierAuth{}, Tokens: brokenVerifier{}})
+	h := New(Config{Broker: newBroker(t, nil), Auth: verifierAuth{}, Tokens: brokenVerifier{}})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	status, body := raw(t, srv.URL, url.Values{"Action": {"AssumeRoleWithWebIdentity"}, "RoleArn": {testRole},
@@ -273,7 +288,7 @@ func TestInternalErrorsHidden(t *testing.T) {
 func TestExpiredSessionRefused(t *testing.T) {
 	c := newClock(time.Now().Add(-time.Hour))
 	e := newEnvClock(t, c.Now)
-	s, err := e.broker.Issue(t.Context(), Request{RoleARN: testRole, Duration: MinDuration})
+	s, err := e.broker.Issue(Request{RoleARN: testRole, Duration: MinDuration})
 	if err != nil {
 		t.Fatal(err)
 	}

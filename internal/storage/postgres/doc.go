@@ -1,7 +1,7 @@
 // Package postgres is the PostgreSQL backend of the storage contract, for deployments of
 // several idpool nodes on one database. It talks to the server through a pgxpool
 // connection pool; pgx prepares each statement once per connection and caches it, so the
-// hot reads (GetPool, GetPoolByID, GetIdentity, FindLogin, GetSession, GetProvider) are
+// hot reads (GetPool, GetPoolByID, GetIdentity, FindLogin, GetProvider, GetRole) are
 // one round trip each.
 //
 // The schema is the SQLite backend's, table for table and index for index, in PostgreSQL

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -16,32 +15,28 @@ const (
 	exportRoles     = `SELECT ` + sqlrecord.RoleColumns + ` FROM iam_roles ORDER BY account_id, name`
 	exportProviders = `SELECT ` + sqlrecord.ProviderColumns + ` FROM iam_providers ORDER BY account_id, kind, arn`
 	exportPools     = `SELECT ` + sqlrecord.PoolColumns + ` FROM identity_pools ORDER BY id`
-	exportSessions  = `SELECT ` + sqlrecord.SessionColumns + ` FROM sessions WHERE access_key_id > $1 ORDER BY access_key_id LIMIT $2`
 
-	// exportPage is how many identities, or sessions, Export holds in memory at a time.
-	// Identities and sessions are read in keyset pages of the primary key, so that a
-	// deployment with millions of them is exported in bounded memory, and an fn that
-	// stops the export leaves no half-read result to drain.
+	// exportPage is how many identities Export holds in memory at a time. Identities are
+	// read in keyset pages of the primary key, so that a deployment with millions of them
+	// is exported in bounded memory, and an fn that stops the export leaves no half-read
+	// result to drain.
 	exportPage = 1000
 
 	// lockForImport keeps every other writer out from Import's emptiness check to its
 	// commit; readers go on. A concurrent Import waits, then finds the store full.
-	lockForImport = `LOCK TABLE signing_keys, iam_roles, iam_providers, identity_pools, identities, logins, sessions IN EXCLUSIVE MODE`
+	lockForImport = `LOCK TABLE signing_keys, iam_roles, iam_providers, identity_pools, identities, logins IN EXCLUSIVE MODE`
 
-	// importBatch is how many rows Import buffers before it writes them: identities,
-	// logins and sessions go to the server with COPY, the other records as one pipeline of
-	// INSERTs.
+	// importBatch is how many rows Import buffers before it writes them: identities and
+	// logins go to the server with COPY, the other records as one pipeline of INSERTs.
 	importBatch = 10000
 )
 
 var (
 	identityCopyColumns = []string{"id", "pool_id", "disabled", "logins_nil", "created_at", "updated_at"}
 	loginCopyColumns    = []string{"pool_id", "provider", "subject", "identity_id", "position"}
-	// sessionCopyColumns are those of sqlrecord.SessionArgs, which makes the COPY rows.
-	sessionCopyColumns = strings.Split(sqlrecord.SessionColumns, ", ")
 
 	// importInserts store the records of an import that go in one row by INSERT, given the
-	// arguments of sqlrecord.Importer's rows. Identities and sessions go by COPY.
+	// arguments of sqlrecord.Importer's rows. Identities go by COPY.
 	importInserts = map[string]string{
 		"keys":     `INSERT INTO signing_keys (id, keys) VALUES (1, $1)`,
 		"role":     insertRole,
@@ -122,25 +117,6 @@ func (s *Store) Export(ctx context.Context, fn func(storage.Record) error) error
 			after = page[len(page)-1].ID
 		}
 	}
-	for after := ""; ; {
-		var page []*storage.Session
-		if err := eachRow(ctx, tx, exportSessions, func(rows pgx.Rows) error {
-			sess, err := scanRecord(rows, new(sqlrecord.SessionRow), "")
-			page = append(page, sess)
-			return err
-		}, after, exportPage); err != nil {
-			return err
-		}
-		for _, sess := range page {
-			if err := fn(storage.Record{Session: sess}); err != nil {
-				return err
-			}
-		}
-		if len(page) < exportPage {
-			break
-		}
-		after = page[len(page)-1].AccessKeyID
-	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: export: %w", err)
 	}
@@ -149,8 +125,8 @@ func (s *Store) Export(ctx context.Context, fn func(storage.Record) error) error
 
 // eachRow runs query in tx and calls fn for every row. An error from fn is returned as
 // is.
-func eachRow(ctx context.Context, tx pgx.Tx, query string, fn func(pgx.Rows) error, args ...any) error {
-	rows, err := tx.Query(ctx, query, args...)
+func eachRow(ctx context.Context, tx pgx.Tx, query string, fn func(pgx.Rows) error) error {
+	rows, err := tx.Query(ctx, query)
 	if err != nil {
 		return fmt.Errorf("postgres: export: %w", err)
 	}
@@ -225,13 +201,13 @@ func (s *Store) Import(ctx context.Context, recs iter.Seq2[storage.Record, error
 	// planner's statistics now, so that the first requests do not run on plans made for
 	// empty tables. Best effort: the import has committed, and autovacuum gets there
 	// eventually.
-	_, _ = s.pool.Exec(ctx, `ANALYZE signing_keys, iam_roles, iam_providers, identity_pools, identities, logins, sessions`)
+	_, _ = s.pool.Exec(ctx, `ANALYZE signing_keys, iam_roles, iam_providers, identity_pools, identities, logins`)
 	return nil
 }
 
 // importer buffers the rows of Import and writes them in batches, in an order that
 // satisfies the foreign keys: the pipelined INSERTs (pools among them) first, then the
-// identities, their logins, and the sessions.
+// identities and their logins.
 type importer struct {
 	tx pgx.Tx
 	// check checks the records and says where each goes. It is what refuses an identity
@@ -243,7 +219,6 @@ type importer struct {
 	insertWhat []string // what each queued insert stores, for errors
 	identities [][]any
 	logins     [][]any
-	sessions   [][]any
 	rows       int
 }
 
@@ -262,9 +237,6 @@ func (im *importer) add(r storage.Record) error {
 			im.logins = append(im.logins, []any{id.PoolID, l.Provider, l.Subject, id.ID, int32(i)})
 		}
 		im.rows += 1 + len(id.Logins)
-	case "session":
-		im.sessions = append(im.sessions, row.Args)
-		im.rows++
 	default:
 		what := row.Kind
 		if row.Key != "" {
@@ -304,7 +276,6 @@ func (im *importer) flush(ctx context.Context) error {
 	}{
 		{"identities", "identities", identityCopyColumns, &im.identities},
 		{"logins", "logins", loginCopyColumns, &im.logins},
-		{"sessions", "sessions", sessionCopyColumns, &im.sessions},
 	} {
 		if len(*c.rows) == 0 {
 			continue

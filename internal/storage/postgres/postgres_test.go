@@ -439,7 +439,6 @@ func TestClose(t *testing.T) {
 	_, checks["GetPool with a NUL"] = s.GetPool(ctx, "a", "p\x00")
 	_, checks["GetIdentity"] = s.GetIdentity(ctx, "i")
 	_, checks["FindLogin"] = s.FindLogin(ctx, "p", "x", "y")
-	_, checks["GetSession"] = s.GetSession(ctx, "ASIA")
 	_, checks["GetRole"] = s.GetRole(ctx, "a", "r")
 	_, checks["GetKeys"] = s.GetKeys(ctx)
 	_, checks["ListPools"] = s.ListPools(ctx, "a", "r", "", 1)
@@ -522,7 +521,6 @@ func TestQueryPlans(t *testing.T) {
 		{selectIdentity, []any{"i"}, "identities_pkey"},
 		{listEnabledIdentities, []any{"p", "", int64(10)}, "identities_pool_id_enabled"},
 		{listProviders, []any{"a", "oidc"}, "iam_providers_account_kind_arn"},
-		{selectSession, []any{"ASIA"}, "sessions_pkey"},
 		{selectRole, []any{"a", "Name"}, "iam_roles_account_lower_name"},
 		{listRoles, []any{"a"}, "iam_roles_account_name"},
 	} {
@@ -637,13 +635,13 @@ func BenchmarkFindLoginParallel(b *testing.B) {
 	})
 }
 
-// TestDumpLarge moves more identities and sessions than one Import batch and one Export
-// page hold, so that every boundary is crossed, and checks that nothing is lost,
-// duplicated or reordered.
+// TestDumpLarge moves more identities than one Import batch and one Export page hold, so
+// that every boundary is crossed, and checks that nothing is lost, duplicated or
+// reordered.
 func TestDumpLarge(t *testing.T) {
 	src, dst := open(t), open(t)
 	ctx := t.Context()
-	const pools, perPool, sessions = 3, 9000, 2500
+	const pools, perPool = 3, 9000
 	created := time.Date(2024, 1, 2, 3, 4, 5, 6000000, time.UTC)
 	var want []storage.Record
 	for p := range pools {
@@ -659,9 +657,6 @@ func TestDumpLarge(t *testing.T) {
 			}
 			want = append(want, storage.Record{Identity: id})
 		}
-	}
-	for i := range sessions {
-		want = append(want, storage.Record{Session: &storage.Session{AccessKeyID: fmt.Sprintf("ASIA%08d", i), Tags: map[string]string{}, CreatedAt: created, Expiry: created}})
 	}
 	seq := func(recs []storage.Record) func(func(storage.Record, error) bool) {
 		return func(yield func(storage.Record, error) bool) {

@@ -76,8 +76,8 @@ func (s *Store) ListRoles(ctx context.Context, accountID string) ([]*storage.Rol
 	return out, nil
 }
 
-// DeleteRole implements storage.RoleStore. Pools and sessions that name the role keep its
-// ARN, as on AWS.
+// DeleteRole implements storage.RoleStore. Pools that name the role keep its ARN, as on
+// AWS.
 func (s *Store) DeleteRole(ctx context.Context, accountID, name string) error {
 	if !storable(accountID, name) {
 		return s.missing("role " + name)

@@ -21,7 +21,6 @@ const (
 	exportIdentities = `SELECT i.id, i.pool_id, i.disabled, i.logins_nil, i.created_at, i.updated_at, l.provider, l.subject
 		FROM identities AS i LEFT JOIN logins AS l ON l.identity_id = i.id
 		WHERE i.pool_id = ? ORDER BY i.id, l.position`
-	exportSessions = `SELECT ` + sqlrecord.SessionColumns + ` FROM sessions ORDER BY access_key_id`
 )
 
 // importInserts store the records of an import but identities, given the arguments of
@@ -31,7 +30,6 @@ var importInserts = map[string]string{
 	"role":     insertRole,
 	"provider": insertProvider,
 	"pool":     insertPool,
-	"session":  insertSession,
 }
 
 // Export implements storage.Dumper. Its statements run in one read transaction on a
@@ -91,15 +89,6 @@ func (s *Store) Export(ctx context.Context, fn func(storage.Record) error) error
 		if err := exportPoolIdentities(ctx, tx, p.ID, fn); err != nil {
 			return err
 		}
-	}
-	if err := eachRow(ctx, tx, exportSessions, func(rows *sql.Rows) error {
-		sess, err := scanRecord(rows, new(sqlrecord.SessionRow), "")
-		if err != nil {
-			return err
-		}
-		return fn(storage.Record{Session: sess})
-	}); err != nil {
-		return err
 	}
 	return tx.Commit()
 }

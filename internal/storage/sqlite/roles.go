@@ -71,8 +71,8 @@ func (s *Store) ListRoles(ctx context.Context, accountID string) ([]*storage.Rol
 	return out, nil
 }
 
-// DeleteRole implements storage.RoleStore. Pools and sessions that name the role keep its
-// ARN, as on AWS.
+// DeleteRole implements storage.RoleStore. Pools that name the role keep its ARN, as on
+// AWS.
 func (s *Store) DeleteRole(ctx context.Context, accountID, name string) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM iam_roles WHERE account_id = ? AND name = ?`, accountID, name)

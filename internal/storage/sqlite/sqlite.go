@@ -49,18 +49,15 @@ type Store struct {
 	// The read statements of the hot paths are prepared once, on r: GetPool and
 	// GetPoolByID, GetIdentity and FindLogin run on every GetId and credentials request,
 	// and parsing the SQL each time was a quarter of GetPool's cost. GetProvider runs on
-	// every login through an OpenID Connect or SAML provider, GetSession on every request
-	// signed with temporary credentials.
-	// GetRole runs on every credentials request for a role whose trust policy idpool
-	// enforces.
-	getPool, getAnyPool, getIdentity, findLogin, getProvider, getSession, getRole *sql.Stmt
+	// every login through an OpenID Connect or SAML provider. GetRole runs on every
+	// credentials request for a role whose trust policy idpool enforces.
+	getPool, getAnyPool, getIdentity, findLogin, getProvider, getRole *sql.Stmt
 	// The statements of UpdateIdentities are prepared once on w and bound to each
 	// transaction with Tx.StmtContext, which reuses the writer connection's prepared
 	// statement instead of parsing again.
 	txGetIdentity, txOwnerOf, txUpsertIdentity, txDeleteLogins, txInsertLogin, txDeleteIdentity *sql.Stmt
-	// CreateSession runs on every credentials request, and the savepoint statements
-	// around every write of a batch (commit.go).
-	txInsertSession, savepoint, rollbackTo, release *sql.Stmt
+	// The savepoint statements run around every write of a batch (commit.go).
+	savepoint, rollbackTo, release *sql.Stmt
 
 	// writes carries write requests to the committer goroutine (commit.go); closing
 	// tells it to stop, and it closes committerDone when it has.
@@ -173,7 +170,6 @@ func (s *Store) statements() []stmtSpec {
 		{&s.getIdentity, s.r, selectIdentity},
 		{&s.findLogin, s.r, selectOwner},
 		{&s.getProvider, s.r, selectProvider},
-		{&s.getSession, s.r, selectSession},
 		{&s.getRole, s.r, selectRole},
 		{&s.txGetIdentity, s.w, selectIdentity},
 		{&s.txOwnerOf, s.w, selectOwner},
@@ -181,7 +177,6 @@ func (s *Store) statements() []stmtSpec {
 		{&s.txDeleteLogins, s.w, deleteLogins},
 		{&s.txInsertLogin, s.w, insertLogin},
 		{&s.txDeleteIdentity, s.w, deleteIdentity},
-		{&s.txInsertSession, s.w, insertSession},
 		{&s.savepoint, s.w, `SAVEPOINT w`},
 		{&s.rollbackTo, s.w, `ROLLBACK TO w`},
 		{&s.release, s.w, `RELEASE w`},

@@ -147,6 +147,61 @@ func TestFailedMigrationLeavesPreviousVersion(t *testing.T) {
 	}
 }
 
+// A database written before session tokens became self-contained loses its sessions
+// table, rows and index, and keeps the rest.
+func TestUpgradeDropsSessions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idpool.db")
+	ctx := t.Context()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const before = 6 // 0007_drop_sessions
+	if ms[before].Name != "drop_sessions" {
+		t.Fatalf("migration %d is %s, want drop_sessions", before+1, ms[before].Name)
+	}
+	if err := createFile(path); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate(ctx, db, ms[:before]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO sessions VALUES ('ASIA1', 's', 't', '1', 'arn', 'n', '', '', 'null', 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openAt(t, path)
+	var left []string
+	rows, err := s.r.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE name LIKE 'sessions%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 {
+		t.Errorf("after the upgrade the schema still has %v", left)
+	}
+	if n := len(migrationRows(t, s)); n != len(ms) {
+		t.Errorf("%d migrations recorded, want %d", n, len(ms))
+	}
+}
+
 func TestRefusesNewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "idpool.db")
 	s, err := Open(t.Context(), path, Options{})

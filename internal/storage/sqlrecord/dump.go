@@ -11,8 +11,7 @@ import (
 // boolean, true when no table Import writes holds a row (identities and logins cannot
 // exist without a pool). It is the same SQL in both backends' dialects and schemas.
 const StoreIsEmpty = `SELECT NOT (EXISTS (SELECT 1 FROM signing_keys) OR EXISTS (SELECT 1 FROM iam_roles)
-	OR EXISTS (SELECT 1 FROM iam_providers) OR EXISTS (SELECT 1 FROM identity_pools)
-	OR EXISTS (SELECT 1 FROM sessions))`
+	OR EXISTS (SELECT 1 FROM iam_providers) OR EXISTS (SELECT 1 FROM identity_pools))`
 
 // ErrNotEmpty is Import's error when StoreIsEmpty is false.
 var ErrNotEmpty = fmt.Errorf("import into a store that holds data: %w", storage.ErrAlreadyExists)
@@ -21,10 +20,10 @@ var ErrNotEmpty = fmt.Errorf("import into a store that holds data: %w", storage.
 type ImportRow struct {
 	// Kind is the record's kind, as storage.Record.Kind names it.
 	Kind string
-	// Key names the record in errors: its ID, ARN or access key ID; empty for keys.
+	// Key names the record in errors: its ID or ARN; empty for keys.
 	Key string
 	// Args are the values of the row that stores the record, in the order of its kind's
-	// columns (RoleColumns, ProviderColumns, PoolColumns, SessionColumns); for keys, the
+	// columns (RoleColumns, ProviderColumns, PoolColumns); for keys, the
 	// JSON of signing_keys.keys alone. An identity, rows of two tables, has none: each
 	// backend writes those its own way.
 	Args []any
@@ -71,9 +70,6 @@ func (im *Importer) Row(r storage.Record) (ImportRow, error) {
 		if !im.pools[id.PoolID] {
 			return ImportRow{}, fmt.Errorf("pool %s of identity %s (a pool must come before its identities): %w", id.PoolID, id.ID, storage.ErrNotFound)
 		}
-	case "session":
-		row.Key = r.Session.AccessKeyID
-		row.Args, err = SessionArgs(r.Session)
 	default:
 		return ImportRow{}, errors.New("a record must have exactly one kind")
 	}

@@ -15,6 +15,10 @@ type keysJSON struct {
 	SigningKey       []byte                `json:"signingKey"`
 	VerificationKeys []verificationKeyJSON `json:"verificationKeys"`
 	NextRotation     int64                 `json:"nextRotation"`
+	// SessionKey came later: key sets stored before it have no such field, and it is left
+	// out while unset so that they keep their JSON. An empty key therefore comes back nil;
+	// either way there is no key.
+	SessionKey []byte `json:"sessionKey,omitempty"`
 }
 
 type verificationKeyJSON struct {
@@ -32,6 +36,7 @@ func EncodeKeys(k *storage.Keys) ([]byte, error) {
 			return verificationKeyJSON{KeyID: v.KeyID, PublicKey: v.PublicKey, Expiry: ToMillis(v.Expiry)}
 		}),
 		NextRotation: ToMillis(k.NextRotation),
+		SessionKey:   k.SessionKey,
 	})
 }
 
@@ -48,6 +53,7 @@ func DecodeKeys(b []byte) (*storage.Keys, error) {
 			return storage.VerificationKey{KeyID: v.KeyID, PublicKey: v.PublicKey, Expiry: FromMillis(v.Expiry)}
 		}),
 		NextRotation: FromMillis(k.NextRotation),
+		SessionKey:   k.SessionKey,
 	}, nil
 }
 

@@ -12,18 +12,17 @@ import (
 type RowScanner interface{ Scan(dest ...any) error }
 
 // Row reads a record of one kind from a row of that kind's columns (PoolColumns,
-// ProviderColumns, RoleColumns or SessionColumns): it is a new PoolRow, CachedPoolRow,
-// ProviderRow, RoleRow or SessionRow, handed to ReadRecord. A Row reads one row: the
-// record it makes is part of it.
+// ProviderColumns or RoleColumns): it is a new PoolRow, CachedPoolRow, ProviderRow or
+// RoleRow, handed to ReadRecord. A Row reads one row: the record it makes is part of it.
 type Row[T any] interface {
 	// scan scans row and returns row.Scan's error as is.
 	scan(row RowScanner) error
 	// record decodes what scan read.
 	record() (*T, error)
-	// kind names the record kind in errors: "pool", "provider", "role" or "session".
+	// kind names the record kind in errors: "pool", "provider" or "role".
 	kind() string
-	// key is the key of the record scan read (pool ID, provider ARN, role name, access
-	// key ID), to name it in errors.
+	// key is the key of the record scan read (pool ID, provider ARN, role name), to name
+	// it in errors.
 	key() string
 }
 

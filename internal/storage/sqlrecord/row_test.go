@@ -92,15 +92,6 @@ func TestRowsReadWhatArgsWrite(t *testing.T) {
 	if got := readBack(t, RoleColumns, args, new(RoleRow)); !reflect.DeepEqual(got, role) {
 		t.Errorf("role read back as %+v, want %+v", got, role)
 	}
-
-	sess := &storage.Session{AccessKeyID: "ASIA", SecretAccessKey: "s", SessionToken: "t", AccountID: "1", RoleARN: "arn",
-		SessionName: "n", IdentityID: "r:i", PoolID: "r:p", CreatedAt: at, Expiry: at.Add(time.Hour)}
-	if args, err = SessionArgs(sess); err != nil {
-		t.Fatal(err)
-	}
-	if got := readBack(t, SessionColumns, args, new(SessionRow)); !reflect.DeepEqual(got, sess) {
-		t.Errorf("session read back as %+v, want %+v", got, sess)
-	}
 }
 
 func TestIdentityAssembler(t *testing.T) {

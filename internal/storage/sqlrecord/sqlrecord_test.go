@@ -118,6 +118,40 @@ func TestKeysGolden(t *testing.T) {
 	}
 }
 
+// The golden string of TestKeysGolden has no session key: key sets stored before
+// SessionKey existed must read, and be written back, as they were.
+func TestKeysSessionKeyGolden(t *testing.T) {
+	k := &storage.Keys{SigningKeyID: "k", SigningKey: []byte{1}, NextRotation: time.UnixMilli(7).UTC(), SessionKey: []byte{0, 0xff}}
+	const want = `{"signingKeyId":"k","signingKey":"AQ==","verificationKeys":null,"nextRotation":7,"sessionKey":"AP8="}`
+	b, err := EncodeKeys(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != want {
+		t.Errorf("EncodeKeys:\n got  %s\n want %s", b, want)
+	}
+	got, err := DecodeKeys(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, k) {
+		t.Errorf("DecodeKeys(EncodeKeys(k)) = %+v, want %+v", got, k)
+	}
+	for i := range b {
+		b[i] = 0
+	}
+	if !reflect.DeepEqual(got.SessionKey, k.SessionKey) {
+		t.Errorf("SessionKey changed with the JSON it was decoded from: %v", got.SessionKey)
+	}
+	// An empty key is no key: it is not written, and comes back nil.
+	if b, err = EncodeKeys(&storage.Keys{SessionKey: []byte{}}); err != nil || strings.Contains(string(b), "sessionKey") {
+		t.Errorf("EncodeKeys of an empty SessionKey = %s, %v", b, err)
+	}
+	if got, err = DecodeKeys(b); err != nil || got.SessionKey != nil {
+		t.Errorf("DecodeKeys of no sessionKey = %+v, %v; want a nil SessionKey", got, err)
+	}
+}
+
 func TestTags(t *testing.T) {
 	for _, tags := range []map[string]string{nil, {}, {"k": `"v" \ ü`}} {
 		b, err := EncodeTags(tags)

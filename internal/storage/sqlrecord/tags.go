@@ -2,8 +2,8 @@ package sqlrecord
 
 import "encoding/json"
 
-// EncodeTags returns the JSON of the tags of a session or role (sessions.tags,
-// iam_roles.tags): "null" for nil and "{}" for empty, so the difference survives.
+// EncodeTags returns the JSON of the tags of a role (iam_roles.tags): "null" for nil and
+// "{}" for empty, so the difference survives.
 func EncodeTags(tags map[string]string) ([]byte, error) { return json.Marshal(tags) }
 
 // DecodeTags is the inverse of EncodeTags.

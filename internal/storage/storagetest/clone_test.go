@@ -135,18 +135,3 @@ func TestProviderCloneMutationsDoNotLeak(t *testing.T) {
 		t.Error("mutating the original changed the clone")
 	}
 }
-
-func TestSessionClone(t *testing.T) {
-	if c := (*storage.Session)(nil).Clone(); c != nil {
-		t.Fatalf("nil.Clone() = %v, want nil", c)
-	}
-	for name, s := range map[string]*storage.Session{"full": fullSession(), "nil tags": {AccessKeyID: "ASIA0"}, "empty tags": {Tags: map[string]string{}}} {
-		c := s.Clone()
-		if c == s || !reflect.DeepEqual(c, s) {
-			t.Errorf("%s: Clone = %v, want an equal copy", name, c)
-		}
-		if sh := sharedRefs(c, s); len(sh) > 0 {
-			t.Errorf("%s: Clone shares %v", name, sh)
-		}
-	}
-}

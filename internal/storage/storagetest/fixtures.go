@@ -320,12 +320,14 @@ func fullKeys() *storage.Keys {
 			{KeyID: "key-2024-04", PublicKey: []byte("-----BEGIN PUBLIC KEY-----\n..."), Expiry: time.Date(2024, 5, 8, 1, 2, 3, 456789012, zone)},
 		},
 		NextRotation: time.Date(2024, 6, 1, 0, 0, 0, 123456789, zone),
+		SessionKey:   []byte{0xff, 0x00, '"', 's', 0x80},
 	}
 }
 
 func cloneKeys(k *storage.Keys) *storage.Keys {
 	c := *k
 	c.SigningKey = slices.Clone(k.SigningKey)
+	c.SessionKey = slices.Clone(k.SessionKey)
 	if k.VerificationKeys != nil {
 		c.VerificationKeys = make([]storage.VerificationKey, len(k.VerificationKeys))
 		for i, v := range k.VerificationKeys {

@@ -3,6 +3,7 @@ package storagetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -108,6 +109,9 @@ func testKeysRoundTrip(t *testing.T, s storage.Store) {
 		if len(stored.SigningKey) > 0 {
 			stored.SigningKey[0] ^= 0xff
 		}
+		if len(stored.SessionKey) > 0 {
+			stored.SessionKey[0] ^= 0xff
+		}
 		if len(stored.VerificationKeys) > 0 {
 			stored.VerificationKeys[0].KeyID = "mutated"
 		}
@@ -164,6 +168,43 @@ func testKeysUnchangedAndAbort(t *testing.T, s storage.Store) {
 	want.VerificationKeys = want.VerificationKeys[:1]
 	requireEqual(t, "UpdateKeys result", got, want)
 	requireEqual(t, "GetKeys", mustGetKeys(t, s), want)
+}
+
+// testKeysSessionKey follows the session key through the life of a key set that was
+// written before session keys existed: it has none until the issuer adds one, and keeps
+// it through later updates that do not touch it.
+func testKeysSessionKey(t *testing.T, s storage.Store) {
+	old := fullKeys()
+	old.SessionKey = nil
+	mustSetKeys(t, s, old)
+	if got := mustGetKeys(t, s).SessionKey; len(got) != 0 {
+		t.Fatalf("keys stored without a session key have SessionKey %x", got)
+	}
+
+	sessionKey := []byte{0x00, 0xff, 0x80, '"', '\\', 'k'}
+	got, err := s.UpdateKeys(t.Context(), func(cur *storage.Keys) (*storage.Keys, error) {
+		cur.SessionKey = slices.Clone(sessionKey)
+		return cur, nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateKeys adding a session key: %v", err)
+	}
+	want := cloneKeys(old)
+	want.SessionKey = sessionKey
+	requireEqual(t, "UpdateKeys result after adding a session key", got, want)
+	requireEqual(t, "GetKeys after adding a session key", mustGetKeys(t, s), want)
+
+	// A rotation changes the signing key only.
+	got, err = s.UpdateKeys(t.Context(), func(cur *storage.Keys) (*storage.Keys, error) {
+		cur.SigningKeyID, cur.SigningKey = "rotated", []byte("rotated")
+		return cur, nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateKeys rotating the signing key: %v", err)
+	}
+	want.SigningKeyID, want.SigningKey = "rotated", []byte("rotated")
+	requireEqual(t, "UpdateKeys result after a rotation", got, want)
+	requireEqual(t, "GetKeys after a rotation", mustGetKeys(t, s), want)
 }
 
 // testKeysConcurrentRotation has nodes race to rotate keys that are due: each rotates only

@@ -1,0 +1,191 @@
+package sts
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Session tokens are self-contained: a token carries its credentials' secret and what
+// they were issued for, encrypted and authenticated under the deployment's session key
+// (oidc.Issuer.SessionKey), the way STS's own tokens are opaque blobs. Nothing is stored
+// per session, so issuing credentials writes nothing, any node can check a token any
+// other node issued, and there is nothing to sweep when they expire. The price is that a
+// token cannot be revoked before it expires; neither can STS's.
+//
+// Format, base64 (standard alphabet, padded) of:
+//
+//	tokenV1 || salt (16 bytes) || AES-256-GCM(k, zero nonce, payload, aad = tokenV1 || salt)
+//
+// where k = HKDF-SHA256(session key, salt, tokenInfo). Every token has a key of its own,
+// so the fixed nonce is never reused under one key; random 96-bit nonces under the single
+// never-rotated session key would run into GCM's limit of 2^32 messages within days at
+// full load. payload is the fields of Session in order, strings as uvarint length and
+// bytes, times as uvarint Unix milliseconds (CreatedAt) and seconds (Expiry), then the
+// tags: uvarint count+1 (0 for nil tags), each key and value as a string, in key order.
+const (
+	tokenV1   byte = 0x01
+	saltSize       = 16
+	tokenInfo      = "idpool/sts/session-token/v1"
+	// maxTokenLen bounds what open decodes: the largest token Issue can mint (50 tags of
+	// 128+256 characters and long ARNs) is far below it.
+	maxTokenLen = 64 << 10
+)
+
+// SessionKeySize is the length of the key NewBroker takes: AES-256.
+const SessionKeySize = 32
+
+var errBadToken = errors.New("sts: session token is not one of this deployment's")
+
+// sealer seals and opens session tokens.
+type sealer struct{ key []byte }
+
+func newSealer(key []byte) (*sealer, error) {
+	if len(key) != SessionKeySize {
+		return nil, fmt.Errorf("sts: session key is %d bytes, want %d", len(key), SessionKeySize)
+	}
+	return &sealer{key: slices.Clone(key)}, nil
+}
+
+// aead returns the AES-GCM cipher of one token's salt.
+func (s *sealer) aead(salt []byte) (cipher.AEAD, error) {
+	k, err := hkdf.Key(sha256.New, s.key, salt, tokenInfo, 32)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(k)
+	clear(k)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+var zeroNonce [12]byte
+
+// seal returns the token for sess (whose SessionToken it ignores).
+func (s *sealer) seal(sess *Session) (string, error) {
+	var payload []byte
+	for _, f := range [...]string{sess.AccessKeyID, sess.SecretAccessKey, sess.AccountID, sess.RoleARN,
+		sess.SessionName, sess.IdentityID, sess.PoolID} {
+		payload = appendString(payload, f)
+	}
+	payload = binary.AppendUvarint(payload, uint64(sess.CreatedAt.UnixMilli()))
+	payload = binary.AppendUvarint(payload, uint64(sess.Expiry.Unix()))
+	if sess.Tags == nil {
+		payload = binary.AppendUvarint(payload, 0)
+	} else {
+		payload = binary.AppendUvarint(payload, uint64(len(sess.Tags))+1)
+		keys := make([]string, 0, len(sess.Tags))
+		for k := range sess.Tags {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			payload = appendString(appendString(payload, k), sess.Tags[k])
+		}
+	}
+	defer clear(payload) // it holds the secret
+
+	blob := make([]byte, 1+saltSize, 1+saltSize+len(payload)+16)
+	blob[0] = tokenV1
+	if _, err := rand.Read(blob[1:]); err != nil {
+		return "", fmt.Errorf("sts: token salt: %w", err)
+	}
+	aead, err := s.aead(blob[1:])
+	if err != nil {
+		return "", err
+	}
+	blob = aead.Seal(blob, zeroNonce[:], payload, blob)
+	return base64.StdEncoding.EncodeToString(blob), nil
+}
+
+// open returns the session a token carries, or errBadToken for anything that is not a
+// token this deployment sealed. It does not check Expiry.
+func (s *sealer) open(token string) (*Session, error) {
+	if len(token) > maxTokenLen {
+		return nil, errBadToken
+	}
+	blob, err := base64.StdEncoding.DecodeString(token)
+	if err != nil || len(blob) < 1+saltSize+16 || blob[0] != tokenV1 {
+		return nil, errBadToken
+	}
+	header := blob[:1+saltSize]
+	aead, err := s.aead(header[1:])
+	if err != nil {
+		return nil, err
+	}
+	payload, err := aead.Open(nil, zeroNonce[:], blob[len(header):], header)
+	if err != nil {
+		return nil, errBadToken
+	}
+	defer clear(payload)
+	sess := &Session{SessionToken: token}
+	r := reader{b: payload}
+	for _, f := range [...]*string{&sess.AccessKeyID, &sess.SecretAccessKey, &sess.AccountID, &sess.RoleARN,
+		&sess.SessionName, &sess.IdentityID, &sess.PoolID} {
+		*f = r.string()
+	}
+	sess.CreatedAt = time.UnixMilli(int64(r.uvarint()))
+	sess.Expiry = time.Unix(int64(r.uvarint()), 0)
+	if n := r.uvarint(); n > 0 && r.err == nil {
+		if n-1 > uint64(len(r.b)) { // every tag takes at least two bytes
+			return nil, errBadToken
+		}
+		sess.Tags = make(map[string]string, n-1)
+		for range n - 1 {
+			k := r.string()
+			sess.Tags[k] = r.string()
+		}
+	}
+	if r.err != nil || len(r.b) != 0 {
+		// Authenticated yet malformed: only a bug of seal's could do it.
+		return nil, fmt.Errorf("sts: corrupt session token payload")
+	}
+	return sess, nil
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// reader decodes a payload; the first failure sticks in err.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errBadToken
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) string() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errBadToken
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
