@@ -104,7 +104,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		store.Close()
 		return nil, err
 	}
-	trust := newRoleTrust(store)
+	roles := newRoleCache(store, o.now)
+	trust := newRoleTrust(roles)
 	svc := cognito.New(cognito.Config{
 		Region: cfg.Region,
 		Store:  store,
@@ -150,7 +151,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	mux.Handle("GET "+issuerPath+"/.well-known/jwks_uri", issuer.JWKSHandler())
 	insecure := cfg.Auth == config.AuthNone
 	iamAPI := iam.New(iam.Config{
-		Store:  store,
+		Store:  iamRoles{store, roles},
 		Auth:   accountAuthenticator{newQueryAuthenticator("iam", cfg.Region, sigv4.StaticCredentials(creds), cfg.AccountID, insecure)},
 		Now:    o.now,
 		Logger: log,

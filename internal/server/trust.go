@@ -2,14 +2,12 @@ package server
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/idpool/idpool/internal/arn"
 	"github.com/idpool/idpool/internal/awserr"
 	"github.com/idpool/idpool/internal/memo"
 	"github.com/idpool/idpool/internal/oidc"
-	"github.com/idpool/idpool/internal/storage"
 	"github.com/idpool/idpool/internal/sts"
 	"github.com/idpool/idpool/internal/trust"
 )
@@ -18,15 +16,15 @@ import (
 // (CreateRole). Roles never registered are accepted as given, so that pools can name
 // roles that exist only in the system the credentials are for.
 //
-// Parsed policies are remembered by their text: every credentials request for a
-// registered role checks its trust policy, and parsing the JSON was most of that check's
-// cost.
+// Every credentials request checks its role's trust policy, so the roles are read through
+// a short-lived cache (rolecache.go) and parsed policies are remembered by their text:
+// reading the role and parsing its JSON were most of that check's cost.
 type roleTrust struct {
-	roles    storage.RoleStore
+	roles    *roleCache
 	policies *memo.Memo[*trust.Policy]
 }
 
-func newRoleTrust(roles storage.RoleStore) roleTrust {
+func newRoleTrust(roles *roleCache) roleTrust {
 	return roleTrust{roles: roles, policies: &memo.Memo[*trust.Policy]{Max: 1024}}
 }
 
@@ -37,15 +35,12 @@ func (t roleTrust) allows(ctx context.Context, roleARN string, req trust.Request
 		return false, nil
 	}
 	name := a.Resource[strings.LastIndex(a.Resource, "/")+1:]
-	role, err := t.roles.GetRole(ctx, a.AccountID, name)
-	if errors.Is(err, storage.ErrNotFound) {
-		return true, nil
-	}
+	role, err := t.roles.get(ctx, a.AccountID, name)
 	if err != nil {
 		return false, err
 	}
-	if role.ARN != roleARN {
-		return true, nil // same name under another path: not this role
+	if role == nil || role.ARN != roleARN {
+		return true, nil // never registered, or the same name under another path: not this role
 	}
 	policy, err := t.policies.Get(role.AssumeRolePolicyDocument, trust.Parse)
 	if err != nil {
