@@ -93,7 +93,7 @@ func TestRoleCacheBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(cache.entries); n > roleCacheMax {
+	if n := len(cache.entries.entries); n > roleCacheMax {
 		t.Errorf("%d entries, want at most %d", n, roleCacheMax)
 	}
 }

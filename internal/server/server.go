@@ -108,7 +108,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	trust := newRoleTrust(roles)
 	svc := cognito.New(cognito.Config{
 		Region: cfg.Region,
-		Store:  store,
+		Store:  newCognitoStore(store, o.now),
 		Limits: cognito.Limits{PoolsPerAccount: cfg.MaxPoolsPerAccount, RulesPerMapping: cfg.MaxRulesPerMapping},
 		Issuer: issuer,
 		Logins: newLoginVerifier(cfg, store, o.now, log),

@@ -18,10 +18,10 @@ const (
 		FROM identities AS i LEFT JOIN logins AS l ON l.identity_id = i.id
 		WHERE i.id = ? ORDER BY l.position`
 	selectOwner    = `SELECT identity_id FROM logins WHERE pool_id = ? AND provider = ? AND subject = ?`
-	upsertIdentity = `INSERT INTO identities (id, pool_id, disabled, logins_nil, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET pool_id = excluded.pool_id, disabled = excluded.disabled,
-			logins_nil = excluded.logins_nil, created_at = excluded.created_at, updated_at = excluded.updated_at`
+	insertIdentity = `INSERT INTO identities (id, pool_id, disabled, logins_nil, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)`
+	updateIdentity = `UPDATE identities SET pool_id = ?, disabled = ?, logins_nil = ?, created_at = ?, updated_at = ?
+		WHERE id = ?`
 	deleteLogins   = `DELETE FROM logins WHERE identity_id = ?`
 	insertLogin    = `INSERT INTO logins (pool_id, provider, subject, identity_id, position) VALUES (?, ?, ?, ?, ?)`
 	deleteIdentity = `DELETE FROM identities WHERE id = ?`
@@ -233,15 +233,23 @@ func (t *identityTx) Put(_ context.Context, ident *storage.Identity) error {
 		}
 	}
 
-	_, err := t.tx.StmtContext(t.ctx, t.s.txUpsertIdentity).ExecContext(t.ctx,
-		id, ident.PoolID, ident.Disabled, ident.Logins == nil, sqlrecord.ToMillis(ident.CreatedAt), sqlrecord.ToMillis(ident.UpdatedAt))
+	// Insert first: most Puts are of new identities (every unauthenticated GetId), which
+	// have no logins to clear. A failed INSERT undoes only itself, so an existing identity
+	// is then updated and its logins replaced.
+	created, updated := sqlrecord.ToMillis(ident.CreatedAt), sqlrecord.ToMillis(ident.UpdatedAt)
+	_, err := t.tx.StmtContext(t.ctx, t.s.txInsertIdentity).ExecContext(t.ctx,
+		id, ident.PoolID, ident.Disabled, ident.Logins == nil, created, updated)
+	if isPrimaryKeyViolation(err) {
+		_, err = t.tx.StmtContext(t.ctx, t.s.txUpdateIdentity).ExecContext(t.ctx,
+			ident.PoolID, ident.Disabled, ident.Logins == nil, created, updated, id)
+		if err == nil {
+			_, err = t.tx.StmtContext(t.ctx, t.s.txDeleteLogins).ExecContext(t.ctx, id)
+		}
+	}
 	if isForeignKeyViolation(err) {
 		return fmt.Errorf("sqlite: pool %s of identity %s: %w", ident.PoolID, id, storage.ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: put identity %s: %w", id, err)
-	}
-	if _, err := t.tx.StmtContext(t.ctx, t.s.txDeleteLogins).ExecContext(t.ctx, id); err != nil {
 		return fmt.Errorf("sqlite: put identity %s: %w", id, err)
 	}
 	if len(ident.Logins) > 0 {

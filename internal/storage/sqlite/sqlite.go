@@ -55,7 +55,7 @@ type Store struct {
 	// The statements of UpdateIdentities are prepared once on w and bound to each
 	// transaction with Tx.StmtContext, which reuses the writer connection's prepared
 	// statement instead of parsing again.
-	txGetIdentity, txOwnerOf, txUpsertIdentity, txDeleteLogins, txInsertLogin, txDeleteIdentity *sql.Stmt
+	txGetIdentity, txOwnerOf, txInsertIdentity, txUpdateIdentity, txDeleteLogins, txInsertLogin, txDeleteIdentity *sql.Stmt
 	// The savepoint statements run around every write of a batch (commit.go).
 	savepoint, rollbackTo, release *sql.Stmt
 
@@ -173,7 +173,8 @@ func (s *Store) statements() []stmtSpec {
 		{&s.getRole, s.r, selectRole},
 		{&s.txGetIdentity, s.w, selectIdentity},
 		{&s.txOwnerOf, s.w, selectOwner},
-		{&s.txUpsertIdentity, s.w, upsertIdentity},
+		{&s.txInsertIdentity, s.w, insertIdentity},
+		{&s.txUpdateIdentity, s.w, updateIdentity},
 		{&s.txDeleteLogins, s.w, deleteLogins},
 		{&s.txInsertLogin, s.w, insertLogin},
 		{&s.txDeleteIdentity, s.w, deleteIdentity},
