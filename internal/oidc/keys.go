@@ -160,6 +160,12 @@ func sealKeys(aead cipher.AEAD, kid string, keys ...*rsa.PrivateKey) ([]byte, er
 		clear(der)
 	}
 	defer clear(payload)
+	return sealBlob(aead, payload, blobAADFor(kid))
+}
+
+// sealBlob is the blob format of the stored secrets (the private keys above, the session
+// key): plain, or encrypted under the KEK with aad.
+func sealBlob(aead cipher.AEAD, payload, aad []byte) ([]byte, error) {
 	if aead == nil {
 		return append([]byte{blobPlain}, payload...), nil
 	}
@@ -169,21 +175,19 @@ func sealKeys(aead cipher.AEAD, kid string, keys ...*rsa.PrivateKey) ([]byte, er
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("oidc: nonce: %w", err)
 	}
-	return aead.Seal(out, nonce, payload, blobAADFor(kid)), nil
+	return aead.Seal(out, nonce, payload, aad), nil
 }
 
-// openKeys reverses sealKeys. It reports whether the blob was encrypted, so that New can
-// encrypt a plain blob once a KEK is configured.
-func openKeys(aead cipher.AEAD, kid string, blob []byte) (keys []*rsa.PrivateKey, encrypted bool, err error) {
+// openBlob reverses sealBlob, reporting whether the blob was encrypted. A plain payload
+// aliases blob; what is the secret is named in the errors.
+func openBlob(aead cipher.AEAD, blob, aad []byte, what string) (payload []byte, encrypted bool, err error) {
 	if len(blob) == 0 {
-		return nil, false, errors.New("oidc: stored signing key is empty")
+		return nil, false, fmt.Errorf("oidc: stored %s is empty", what)
 	}
-	var payload []byte
 	switch blob[0] {
 	case blobPlain:
-		payload = blob[1:]
+		return blob[1:], false, nil
 	case blobAESGCM:
-		encrypted = true
 		if aead == nil {
 			return nil, true, ErrKEKMissing
 		}
@@ -191,13 +195,25 @@ func openKeys(aead cipher.AEAD, kid string, blob []byte) (keys []*rsa.PrivateKey
 		if len(rest) < aead.NonceSize()+aead.Overhead() {
 			return nil, true, ErrWrongKEK
 		}
-		payload, err = aead.Open(nil, rest[:aead.NonceSize()], rest[aead.NonceSize():], blobAADFor(kid))
+		payload, err = aead.Open(nil, rest[:aead.NonceSize()], rest[aead.NonceSize():], aad)
 		if err != nil {
 			return nil, true, ErrWrongKEK
 		}
-		defer clear(payload)
+		return payload, true, nil
 	default:
-		return nil, false, fmt.Errorf("oidc: stored signing key has unknown format 0x%02x", blob[0])
+		return nil, false, fmt.Errorf("oidc: stored %s has unknown format 0x%02x", what, blob[0])
+	}
+}
+
+// openKeys reverses sealKeys. It reports whether the blob was encrypted, so that New can
+// encrypt a plain blob once a KEK is configured.
+func openKeys(aead cipher.AEAD, kid string, blob []byte) (keys []*rsa.PrivateKey, encrypted bool, err error) {
+	payload, encrypted, err := openBlob(aead, blob, blobAADFor(kid), "signing key")
+	if err != nil {
+		return nil, encrypted, err
+	}
+	if encrypted {
+		defer clear(payload)
 	}
 	for len(payload) > 0 {
 		n, w := binary.Uvarint(payload)

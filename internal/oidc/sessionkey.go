@@ -78,44 +78,22 @@ func newSessionKey(aead cipher.AEAD) ([]byte, error) {
 }
 
 func sealSessionKey(aead cipher.AEAD, key []byte) ([]byte, error) {
-	if aead == nil {
-		return append([]byte{blobPlain}, key...), nil
-	}
-	out := make([]byte, 1+aead.NonceSize(), 1+aead.NonceSize()+len(key)+aead.Overhead())
-	out[0] = blobAESGCM
-	nonce := out[1:]
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("oidc: nonce: %w", err)
-	}
-	return aead.Seal(out, nonce, key, []byte(sessionKeyAAD)), nil
+	return sealBlob(aead, key, []byte(sessionKeyAAD))
 }
 
-// openSessionKey reverses sealSessionKey, reporting whether the blob was encrypted.
+// openSessionKey reverses sealSessionKey, reporting whether the blob was encrypted. The
+// key returned is the caller's own.
 func openSessionKey(aead cipher.AEAD, blob []byte) (key []byte, encrypted bool, err error) {
-	if len(blob) == 0 {
-		return nil, false, errors.New("oidc: stored session key is empty")
+	payload, encrypted, err := openBlob(aead, blob, []byte(sessionKeyAAD), "session key")
+	if err != nil {
+		return nil, encrypted, err
 	}
-	switch blob[0] {
-	case blobPlain:
-		key = bytes.Clone(blob[1:])
-	case blobAESGCM:
-		encrypted = true
-		if aead == nil {
-			return nil, true, ErrKEKMissing
-		}
-		rest := blob[1:]
-		if len(rest) < aead.NonceSize()+aead.Overhead() {
-			return nil, true, ErrWrongKEK
-		}
-		if key, err = aead.Open(nil, rest[:aead.NonceSize()], rest[aead.NonceSize():], []byte(sessionKeyAAD)); err != nil {
-			return nil, true, ErrWrongKEK
-		}
-	default:
-		return nil, false, fmt.Errorf("oidc: stored session key has unknown format 0x%02x", blob[0])
+	if !encrypted {
+		payload = bytes.Clone(payload)
 	}
-	if len(key) != SessionKeySize {
-		clear(key)
-		return nil, encrypted, fmt.Errorf("oidc: stored session key is %d bytes, want %d", len(key), SessionKeySize)
+	if len(payload) != SessionKeySize {
+		clear(payload)
+		return nil, encrypted, fmt.Errorf("oidc: stored session key is %d bytes, want %d", len(payload), SessionKeySize)
 	}
-	return key, encrypted, nil
+	return payload, encrypted, nil
 }

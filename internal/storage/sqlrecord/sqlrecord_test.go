@@ -88,13 +88,10 @@ func TestProviderGolden(t *testing.T) {
 	}
 }
 
-func TestKeysGolden(t *testing.T) {
-	k := &storage.Keys{
-		SigningKeyID: "k2", SigningKey: []byte{0, 0xff},
-		VerificationKeys: []storage.VerificationKey{{KeyID: "k2", PublicKey: []byte("p")}, {KeyID: "k1", PublicKey: []byte{}, Expiry: time.UnixMilli(5).UTC()}},
-		NextRotation:     time.UnixMilli(7).UTC(),
-	}
-	const want = `{"signingKeyId":"k2","signingKey":"AP8=","verificationKeys":[{"keyId":"k2","publicKey":"cA==","expiry":-62135596800000},{"keyId":"k1","publicKey":"","expiry":5}],"nextRotation":7}`
+// keysGolden checks k's JSON against want and decodes it back, returning the JSON and
+// what it decodes to.
+func keysGolden(t *testing.T, k *storage.Keys, want string) ([]byte, *storage.Keys) {
+	t.Helper()
 	b, err := EncodeKeys(k)
 	if err != nil {
 		t.Fatal(err)
@@ -106,6 +103,16 @@ func TestKeysGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b, got
+}
+
+func TestKeysGolden(t *testing.T) {
+	k := &storage.Keys{
+		SigningKeyID: "k2", SigningKey: []byte{0, 0xff},
+		VerificationKeys: []storage.VerificationKey{{KeyID: "k2", PublicKey: []byte("p")}, {KeyID: "k1", PublicKey: []byte{}, Expiry: time.UnixMilli(5).UTC()}},
+		NextRotation:     time.UnixMilli(7).UTC(),
+	}
+	_, got := keysGolden(t, k, `{"signingKeyId":"k2","signingKey":"AP8=","verificationKeys":[{"keyId":"k2","publicKey":"cA==","expiry":-62135596800000},{"keyId":"k1","publicKey":"","expiry":5}],"nextRotation":7}`)
 	if !got.VerificationKeys[0].Expiry.IsZero() {
 		t.Errorf("zero Expiry came back as %v", got.VerificationKeys[0].Expiry)
 	}
@@ -122,29 +129,17 @@ func TestKeysGolden(t *testing.T) {
 // SessionKey existed must read, and be written back, as they were.
 func TestKeysSessionKeyGolden(t *testing.T) {
 	k := &storage.Keys{SigningKeyID: "k", SigningKey: []byte{1}, NextRotation: time.UnixMilli(7).UTC(), SessionKey: []byte{0, 0xff}}
-	const want = `{"signingKeyId":"k","signingKey":"AQ==","verificationKeys":null,"nextRotation":7,"sessionKey":"AP8="}`
-	b, err := EncodeKeys(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(b) != want {
-		t.Errorf("EncodeKeys:\n got  %s\n want %s", b, want)
-	}
-	got, err := DecodeKeys(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, got := keysGolden(t, k, `{"signingKeyId":"k","signingKey":"AQ==","verificationKeys":null,"nextRotation":7,"sessionKey":"AP8="}`)
 	if !reflect.DeepEqual(got, k) {
 		t.Errorf("DecodeKeys(EncodeKeys(k)) = %+v, want %+v", got, k)
 	}
-	for i := range b {
-		b[i] = 0
-	}
+	clear(b)
 	if !reflect.DeepEqual(got.SessionKey, k.SessionKey) {
 		t.Errorf("SessionKey changed with the JSON it was decoded from: %v", got.SessionKey)
 	}
 	// An empty key is no key: it is not written, and comes back nil.
-	if b, err = EncodeKeys(&storage.Keys{SessionKey: []byte{}}); err != nil || strings.Contains(string(b), "sessionKey") {
+	b, err := EncodeKeys(&storage.Keys{SessionKey: []byte{}})
+	if err != nil || strings.Contains(string(b), "sessionKey") {
 		t.Errorf("EncodeKeys of an empty SessionKey = %s, %v", b, err)
 	}
 	if got, err = DecodeKeys(b); err != nil || got.SessionKey != nil {
