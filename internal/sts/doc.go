@@ -5,15 +5,13 @@
 //
 // # Credentials
 //
-// Broker.Issue stores a storage.Session: an access key "ASIA" + 16 base32 characters, a
-// 40-character base64 secret, and a session token of 384 base64 characters (288 random
-// bytes), with an Expiry in whole seconds (DurationSeconds 900 to 43200, default 3600).
-// Secrets are stored in the clear: the server needs them to check signatures (see
-// storage.SessionStore). Broker.LookupAccessKey is a sigv4.CredentialSource over the
-// sessions; ChainCredentials puts it behind the admin keys of the configuration file, so
-// one Verifier accepts both. Broker.DeleteExpired sweeps expired sessions; the server
-// should run it periodically (every few minutes is plenty), although expired sessions are
-// refused whether or not it has run.
+// Broker.Issue mints a Session: an access key "ASIA" + 16 base32 characters, a
+// 40-character base64 secret, and an Expiry in whole seconds (DurationSeconds 900 to
+// 43200, default 3600). Nothing is stored: the session token carries the secret and the
+// rest of the session, sealed with the deployment's session key (token.go), so any node
+// checks any node's credentials and nothing is left to sweep when they expire.
+// Broker.LookupAccessKey is a sigv4.CredentialSource over those tokens; ChainCredentials
+// puts it behind the admin keys of the configuration file, so one Verifier accepts both.
 //
 // # Protocol
 //
