@@ -78,8 +78,13 @@ func TestTwoNodesAreOneService(t *testing.T) {
 		if err != nil {
 			t.Fatalf("node B refuses node A's token: %v", err)
 		}
-		if arn := b.callerARN(t, out.Credentials); arn == "" {
+		arn := b.callerARN(t, out.Credentials)
+		if arn == "" {
 			t.Fatal("no caller")
+		}
+		// Nothing is stored per session: node A opens node B's session token itself.
+		if onA := a.callerARN(t, out.Credentials); onA != arn {
+			t.Fatalf("node A names B's credentials %q, B names them %q", onA, arn)
 		}
 	}
 	credsOnB(devToken(t, ca, pool, "alice", nil, nil))
