@@ -200,7 +200,8 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 		return nil, fmt.Errorf("--max-rules-per-mapping must be between 1 and 400")
 	}
 	if c.DatabaseURL != "" && c.backend() == "" {
-		return nil, fmt.Errorf("--database-url %q: want sqlite:<path>, postgres:// or postgresql://", redactURL(c.DatabaseURL))
+		// Only the scheme is echoed: the rest may hold a password, in whatever form.
+		return nil, fmt.Errorf("--database-url with scheme %q: want sqlite:<path>, postgres:// or postgresql://", scheme(c.DatabaseURL))
 	}
 	if c.DatabaseMaxConns < 0 {
 		return nil, errors.New("--database-max-conns must not be negative")
@@ -300,14 +301,17 @@ func (c *Config) OpenStore(ctx context.Context) (storage.Store, error) {
 	return sqlite.Open(ctx, path, sqlite.Options{})
 }
 
-// redactURL hides a password in a database URL so it never reaches logs or errors.
-func redactURL(s string) string {
-	if i := strings.Index(s, "://"); i >= 0 {
-		if at := strings.LastIndex(s, "@"); at > i {
-			if colon := strings.Index(s[i+3:at], ":"); colon >= 0 {
-				return s[:i+3+colon+1] + "xxxxx" + s[at:]
-			}
+// scheme is what precedes the first ':' of a database URL, or "" when there is none or
+// it is not a URL scheme (a keyword connection string, say).
+func scheme(s string) string {
+	i := strings.IndexByte(s, ':')
+	if i <= 0 {
+		return ""
+	}
+	for _, r := range s[:i] {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '+' || r == '-' || r == '.') {
+			return ""
 		}
 	}
-	return s
+	return s[:i]
 }
