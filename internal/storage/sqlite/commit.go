@@ -99,6 +99,7 @@ func (s *Store) commitLoop() {
 			}
 		}
 		errs = s.commitBatch(batch, errs[:0])
+		s.boundTx = nil // the transaction is over; let it go
 		for i, r := range batch {
 			r.done <- errs[i]
 			batch[i] = nil
@@ -142,18 +143,18 @@ func (s *Store) commitBatch(batch []*writeReq, errs []error) []error {
 			errs = append(errs, err)
 			continue
 		}
-		if _, err := tx.StmtContext(ctx, s.savepoint).ExecContext(ctx); err != nil {
+		if _, err := s.stmt(tx, s.savepoint).ExecContext(ctx); err != nil {
 			_ = tx.Rollback()
 			return fail(fmt.Errorf("sqlite: savepoint: %w", err))
 		}
 		ferr := run(r, tx)
 		if ferr != nil {
-			if _, err := tx.StmtContext(ctx, s.rollbackTo).ExecContext(ctx); err != nil {
+			if _, err := s.stmt(tx, s.rollbackTo).ExecContext(ctx); err != nil {
 				_ = tx.Rollback()
 				return fail(fmt.Errorf("sqlite: rollback to savepoint: %w", err))
 			}
 		}
-		if _, err := tx.StmtContext(ctx, s.release).ExecContext(ctx); err != nil {
+		if _, err := s.stmt(tx, s.release).ExecContext(ctx); err != nil {
 			_ = tx.Rollback()
 			return fail(fmt.Errorf("sqlite: release savepoint: %w", err))
 		}
@@ -163,6 +164,22 @@ func (s *Store) commitBatch(batch []*writeReq, errs []error) []error {
 		return fail(fmt.Errorf("sqlite: commit: %w", err))
 	}
 	return errs
+}
+
+// stmt returns st bound to tx, binding it once per transaction: Tx.StmtContext allocates
+// a new statement on every call, and a batch runs the same few statements for each of its
+// writes. Only the committer goroutine calls it (fns run there), so it needs no lock.
+func (s *Store) stmt(tx *sql.Tx, st *sql.Stmt) *sql.Stmt {
+	if s.boundTx != tx {
+		clear(s.bound)
+		s.boundTx = tx
+	}
+	b, ok := s.bound[st]
+	if !ok {
+		b = tx.Stmt(st)
+		s.bound[st] = b
+	}
+	return b
 }
 
 // errPanicked marks a request whose fn panicked; write re-raises the panic.

@@ -193,7 +193,7 @@ func (t *identityTx) Identity(_ context.Context, identityID string) (*storage.Id
 	if t.done {
 		return nil, sql.ErrTxDone
 	}
-	rows, err := t.tx.StmtContext(t.ctx, t.s.txGetIdentity).QueryContext(t.ctx, identityID)
+	rows, err := t.s.stmt(t.tx, t.s.txGetIdentity).QueryContext(t.ctx, identityID)
 	return readIdentity(rows, err, identityID)
 }
 
@@ -201,7 +201,7 @@ func (t *identityTx) OwnerOf(_ context.Context, poolID, provider, subject string
 	if t.done {
 		return "", sql.ErrTxDone
 	}
-	return readOwner(t.tx.StmtContext(t.ctx, t.s.txOwnerOf).QueryRowContext(t.ctx, poolID, provider, subject), poolID, provider, subject)
+	return readOwner(t.s.stmt(t.tx, t.s.txOwnerOf).QueryRowContext(t.ctx, poolID, provider, subject), poolID, provider, subject)
 }
 
 // Put replaces the identity row and its logins. Every check that can fail is made before
@@ -219,7 +219,7 @@ func (t *identityTx) Put(_ context.Context, ident *storage.Identity) error {
 		return fmt.Errorf("sqlite: identity %s lists login %s/%s twice", id, l.Provider, l.Subject)
 	}
 	if len(ident.Logins) > 0 {
-		owner := t.tx.StmtContext(t.ctx, t.s.txOwnerOf)
+		owner := t.s.stmt(t.tx, t.s.txOwnerOf)
 		for _, l := range ident.Logins {
 			var other string
 			err := owner.QueryRowContext(t.ctx, ident.PoolID, l.Provider, l.Subject).Scan(&other)
@@ -237,13 +237,13 @@ func (t *identityTx) Put(_ context.Context, ident *storage.Identity) error {
 	// have no logins to clear. A failed INSERT undoes only itself, so an existing identity
 	// is then updated and its logins replaced.
 	created, updated := sqlrecord.ToMillis(ident.CreatedAt), sqlrecord.ToMillis(ident.UpdatedAt)
-	_, err := t.tx.StmtContext(t.ctx, t.s.txInsertIdentity).ExecContext(t.ctx,
+	_, err := t.s.stmt(t.tx, t.s.txInsertIdentity).ExecContext(t.ctx,
 		id, ident.PoolID, ident.Disabled, ident.Logins == nil, created, updated)
 	if isPrimaryKeyViolation(err) {
-		_, err = t.tx.StmtContext(t.ctx, t.s.txUpdateIdentity).ExecContext(t.ctx,
+		_, err = t.s.stmt(t.tx, t.s.txUpdateIdentity).ExecContext(t.ctx,
 			ident.PoolID, ident.Disabled, ident.Logins == nil, created, updated, id)
 		if err == nil {
-			_, err = t.tx.StmtContext(t.ctx, t.s.txDeleteLogins).ExecContext(t.ctx, id)
+			_, err = t.s.stmt(t.tx, t.s.txDeleteLogins).ExecContext(t.ctx, id)
 		}
 	}
 	if isForeignKeyViolation(err) {
@@ -253,7 +253,7 @@ func (t *identityTx) Put(_ context.Context, ident *storage.Identity) error {
 		return fmt.Errorf("sqlite: put identity %s: %w", id, err)
 	}
 	if len(ident.Logins) > 0 {
-		insert := t.tx.StmtContext(t.ctx, t.s.txInsertLogin)
+		insert := t.s.stmt(t.tx, t.s.txInsertLogin)
 		for i, l := range ident.Logins {
 			_, err := insert.ExecContext(t.ctx, ident.PoolID, l.Provider, l.Subject, id, i)
 			if isPrimaryKeyViolation(err) { // a backstop: the checks above should have caught it
@@ -271,7 +271,7 @@ func (t *identityTx) Delete(_ context.Context, identityID string) error {
 	if t.done {
 		return sql.ErrTxDone
 	}
-	res, err := t.tx.StmtContext(t.ctx, t.s.txDeleteIdentity).ExecContext(t.ctx, identityID)
+	res, err := t.s.stmt(t.tx, t.s.txDeleteIdentity).ExecContext(t.ctx, identityID)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete identity %s: %w", identityID, err)
 	}

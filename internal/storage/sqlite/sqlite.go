@@ -53,11 +53,15 @@ type Store struct {
 	// credentials request for a role whose trust policy idpool enforces.
 	getPool, getAnyPool, getIdentity, findLogin, getProvider, getRole *sql.Stmt
 	// The statements of UpdateIdentities are prepared once on w and bound to each
-	// transaction with Tx.StmtContext, which reuses the writer connection's prepared
+	// transaction once (Store.stmt), which reuses the writer connection's prepared
 	// statement instead of parsing again.
 	txGetIdentity, txOwnerOf, txInsertIdentity, txUpdateIdentity, txDeleteLogins, txInsertLogin, txDeleteIdentity *sql.Stmt
 	// The savepoint statements run around every write of a batch (commit.go).
 	savepoint, rollbackTo, release *sql.Stmt
+	// bound holds the statements above bound to boundTx, the committer's current
+	// transaction (stmt); only the committer goroutine touches them.
+	bound   map[*sql.Stmt]*sql.Stmt
+	boundTx *sql.Tx
 
 	// writes carries write requests to the committer goroutine (commit.go); closing
 	// tells it to stop, and it closes committerDone when it has.
@@ -125,7 +129,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &Store{w: w, writes: make(chan *writeReq), closing: make(chan struct{}), committerDone: make(chan struct{})}
+	s := &Store{w: w, writes: make(chan *writeReq), closing: make(chan struct{}), committerDone: make(chan struct{}),
+		bound: make(map[*sql.Stmt]*sql.Stmt)}
 	// The writer opens first: it converts the file to WAL and creates the schema before any
 	// reader could see a half-initialised database.
 	if err := s.init(ctx); err != nil {
