@@ -35,7 +35,7 @@ func exportData(args []string, getenv func(string) string, stdout, stderr io.Wri
 	out, finish := stdout, func() error { return nil }
 	if path != "" && path != "-" {
 		// O_EXCL: an export never overwrites an earlier one. 0600: it holds the signing
-		// keys and live session secrets.
+		// keys and the key that seals session tokens.
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			log.Error("creating the export file", "err", err)

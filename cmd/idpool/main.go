@@ -37,8 +37,8 @@ commands:
                  running servers pick the new key up within a minute
   bench          load-test a Cognito Identity endpoint (idpool, moto, AWS) and
                  report throughput and latency per operation (idpool bench -h)
-  export         write every pool, identity, key, role, provider and session to
-                 --file (default stdout) as JSON lines; takes serve's storage flags
+  export         write every pool, identity, key, role and provider to --file
+                 (default stdout) as JSON lines; takes serve's storage flags
   import         load an export from --file (default stdin) into an empty
                  deployment, all or nothing; takes serve's storage flags
   version        print the version

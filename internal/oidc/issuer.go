@@ -316,6 +316,7 @@ func (i *Issuer) installLocked(keys *storage.Keys) error {
 		return err
 	}
 	i.state.Store(st)
+	i.checkSessionKey(keys)
 	if old != nil && old.signingKID != st.signingKID {
 		i.log.Info("signing key changed", "kid", st.signingKID, "previous_kid", old.signingKID,
 			"next_rotation", st.nextRotation)

@@ -45,7 +45,7 @@ func (i *Issuer) ensureSessionKey(ctx context.Context) ([]byte, error) {
 		} else {
 			stored, encrypted, err := openSessionKey(i.aead, cur.SessionKey)
 			if err != nil || encrypted || i.aead == nil {
-				return nil, err // already as wanted (or unreadable: reported below)
+				return nil, nil // already as wanted, or unreadable: reported below
 			}
 			blob, err = sealSessionKey(i.aead, stored)
 			clear(stored)
@@ -64,7 +64,26 @@ func (i *Issuer) ensureSessionKey(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	key, _, err := openSessionKey(i.aead, keys.SessionKey)
-	return key, err
+	if err != nil {
+		return nil, fmt.Errorf("oidc: opening the stored session key: %w", err)
+	}
+	return key, nil
+}
+
+// checkSessionKey reports a reloaded key set whose session key is missing or is not the
+// one this node seals with. Only a node of an older version writes such a key set (it
+// drops the field it does not know), and the nodes would then stop verifying each
+// other's credentials, which would otherwise go unexplained.
+func (i *Issuer) checkSessionKey(keys *storage.Keys) {
+	if i.sessionKey == nil {
+		return // New has not got it yet
+	}
+	stored, _, err := openSessionKey(i.aead, keys.SessionKey)
+	defer clear(stored)
+	if err != nil || !bytes.Equal(stored, i.sessionKey) {
+		i.log.Error("the stored session key is missing or not this node's: credentials issued by one node may not verify on another; "+
+			"stop every node of an older version, then restart the nodes", "err", err)
+	}
 }
 
 // newSessionKey returns the blob of a fresh session key.

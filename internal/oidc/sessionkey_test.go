@@ -3,6 +3,9 @@ package oidc
 import (
 	"bytes"
 	"errors"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -69,5 +72,39 @@ func TestSessionKeyUnderKEK(t *testing.T) {
 		if !errors.Is(err, ErrKEKMissing) && !errors.Is(err, ErrWrongKEK) {
 			t.Errorf("%s: New = %v, want a KEK error", name, err)
 		}
+	}
+}
+
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// A reloaded key set without this node's session key (what a node of an older version
+// writes when it rotates) is reported: otherwise credentials would stop verifying across
+// nodes with nothing to say why.
+func TestSessionKeyDroppedIsReported(t *testing.T) {
+	clock := newClock()
+	store := &memStore{}
+	var logs logBuffer
+	i := newTestIssuer(t, store, clock, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	i.tick(t.Context())
+	if strings.Contains(logs.String(), "session key") {
+		t.Fatalf("reported with the key in place:\n%s", logs.String())
+	}
+	old := store.snapshot()
+	old.SessionKey = nil
+	store.set(old)
+	i.tick(t.Context())
+	if !strings.Contains(logs.String(), "stored session key is missing") {
+		t.Errorf("a dropped session key is not reported:\n%s", logs.String())
 	}
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/idpool/idpool/internal/storage"
@@ -26,8 +25,22 @@ func newRoleCache(store storage.RoleStore, now func() time.Time) *roleCache {
 	return &roleCache{store: store, entries: newExpiring[*storage.Role](roleCacheTTL, roleCacheMax, now)}
 }
 
-// roleKey folds the name's case, as IAM compares role names.
-func roleKey(accountID, name string) string { return accountID + "/" + strings.ToLower(name) }
+// roleKey folds the name's case as the stores compare role names: ASCII letters only.
+// strings.ToLower would fold more (the Kelvin sign K to k), so that a request for a
+// name no store holds could cache "not registered" under a real role's key and skip its
+// trust policy.
+func roleKey(accountID, name string) string {
+	b := make([]byte, 0, len(accountID)+1+len(name))
+	b = append(append(b, accountID...), '/')
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
 
 // get returns the account's role of that name, nil when none is registered. The role is
 // shared: callers must not modify it.

@@ -97,3 +97,23 @@ func TestRoleCacheBounded(t *testing.T) {
 		t.Errorf("%d entries, want at most %d", n, roleCacheMax)
 	}
 }
+
+// A name that folds to a registered role's only under Unicode rules (the Kelvin sign
+// K) is another name to the stores, and must not share its cache entry.
+func TestRoleCacheFoldsASCIIOnly(t *testing.T) {
+	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "idpool.db"), sqlite.Options{Synchronous: "OFF"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	cache := newRoleCache(store, time.Now)
+	if err := store.CreateRole(t.Context(), testRole("kadmin")); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := cache.get(t.Context(), "123456789012", "\u212Aadmin"); r != nil || err != nil {
+		t.Fatalf("the Kelvin-sign name found %+v, %v", r, err)
+	}
+	if r, err := cache.get(t.Context(), "123456789012", "KADMIN"); r == nil || err != nil {
+		t.Fatalf("the registered role is not found after a lookup of a look-alike name: %v", err)
+	}
+}

@@ -131,7 +131,8 @@ type IdentityStore interface {
 	// tx is consistent with what it writes, and concurrent calls behave as if run one after
 	// the other. fn may run more than once (a backend may retry on a serialization
 	// failure), so it must not have effects outside tx. An error from fn aborts the
-	// transaction and is returned as is.
+	// transaction and is returned as is. tx is for fn's own goroutine: a backend may run
+	// fn on a goroutine of its own and keep per-transaction state unlocked.
 	UpdateIdentities(ctx context.Context, fn func(tx IdentityTx) error) error
 }
 

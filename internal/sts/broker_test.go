@@ -155,6 +155,7 @@ func TestLookupAccessKey(t *testing.T) {
 		"token for another key": {other.AccessKeyID, s.SessionToken},
 		"tampered token":        {s.AccessKeyID, base64.StdEncoding.EncodeToString(raw)},
 		"not base64":            {s.AccessKeyID, "%%%"},
+		"with a line break":     {s.AccessKeyID, s.SessionToken[:40] + "\n" + s.SessionToken[40:]},
 		"truncated":             {s.AccessKeyID, s.SessionToken[:40]},
 		"other deployment":      {alien.AccessKeyID, alien.SessionToken},
 	} {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -111,10 +112,12 @@ func (s *sealer) seal(sess *Session) (string, error) {
 // open returns the session a token carries, or errBadToken for anything that is not a
 // token this deployment sealed. It does not check Expiry.
 func (s *sealer) open(token string) (*Session, error) {
-	if len(token) > maxTokenLen {
+	// One spelling per token: the decoder would otherwise skip line breaks and accept
+	// non-zero padding bits, and a token is also an identifier (logs, comparisons).
+	if len(token) > maxTokenLen || strings.ContainsAny(token, "\r\n") {
 		return nil, errBadToken
 	}
-	blob, err := base64.StdEncoding.DecodeString(token)
+	blob, err := base64.StdEncoding.Strict().DecodeString(token)
 	if err != nil || len(blob) < 1+saltSize+16 || blob[0] != tokenV1 {
 		return nil, errBadToken
 	}

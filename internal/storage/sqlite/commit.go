@@ -99,7 +99,9 @@ func (s *Store) commitLoop() {
 			}
 		}
 		errs = s.commitBatch(batch, errs[:0])
-		s.boundTx = nil // the transaction is over; let it go
+		// The transaction is over: let it and its statements go.
+		s.boundTx = nil
+		clear(s.bound)
 		for i, r := range batch {
 			r.done <- errs[i]
 			batch[i] = nil
