@@ -100,6 +100,17 @@ func TestTwoNodesAreOneService(t *testing.T) {
 		t.Fatal("the rotation did not change node A's key set")
 	}
 	credsOnB(devToken(t, ca, pool, "alice", nil, nil))
+	// A seals credentials with its new session key at once; B, which has not reloaded the
+	// keys yet, knows that key as the pre-published next one.
+	alice := devToken(t, ca, pool, "alice", nil, nil)
+	fromA, err := ca.GetCredentialsForIdentity(ctx, &ci.GetCredentialsForIdentityInput{IdentityId: alice.IdentityId,
+		Logins: map[string]string{"cognito-identity.amazonaws.com": aws.ToString(alice.Token)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if arn := b.callerARN(t, fromA.Credentials); arn == "" {
+		t.Fatal("node B does not name node A's fresh credentials")
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for !bytes.Equal(fetchBody(t, b.URL+"/.well-known/jwks_uri"), rotated) {
 		if time.Now().After(deadline) {

@@ -41,9 +41,6 @@ type Issuer struct {
 	lastReload atomic.Int64
 	// refreshEvery is Run's period (Config.RefreshInterval); tests shorten it further.
 	refreshEvery time.Duration
-	// sessionKey is the stored session key, opened (sessionkey.go); set by New, never
-	// changed.
-	sessionKey []byte
 }
 
 // keyState is one immutable snapshot of the key set, with everything the hot paths need
@@ -59,6 +56,11 @@ type keyState struct {
 	// passes, Rotate has something to prune.
 	retiredExpiry time.Time
 	encrypted     bool // the stored private keys are encrypted
+	// sessionKeys are the session-token keys, the current one first (sessionkey.go);
+	// sessionRetire is the earliest time a retired one stops opening tokens (zero when
+	// none is retired): when it passes, Rotate has something to prune.
+	sessionKeys   [][]byte
+	sessionRetire time.Time
 	jwks          []byte
 	jwksETag      string
 }
@@ -98,7 +100,7 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oidc: loading signing keys: %w", err)
 	}
-	st, err := i.load(keys)
+	st, err := i.load(keys, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +110,10 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 			return nil, err
 		}
 	}
-	if i.sessionKey, err = i.ensureSessionKey(ctx); err != nil {
+	if keys, err = i.ensureSessionKey(ctx); err != nil {
+		return nil, err
+	}
+	if err := i.installLocked(keys); err != nil {
 		return nil, err
 	}
 	i.lastReload.Store(cfg.Now().UnixNano())
@@ -133,8 +138,12 @@ func (i *Issuer) createKeys(ctx context.Context) (*storage.Keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The session key comes with the first key set, so that a new deployment is one write.
-	if fresh.SessionKey, err = newSessionKey(i.aead); err != nil {
+	// The session keys come with the first key set, so that a new deployment is one write.
+	set, err := newSessionKeys()
+	if err != nil {
+		return nil, err
+	}
+	if fresh.SessionKey, err = sealSessionKeys(i.aead, set); err != nil {
 		return nil, err
 	}
 	created := false
@@ -179,7 +188,7 @@ func (i *Issuer) encryptStoredKeys(ctx context.Context) error {
 	if keys, err = i.storedKeys(ctx, keys); err != nil {
 		return err
 	}
-	st, err := i.load(keys)
+	st, err := i.load(keys, i.state.Load())
 	if err != nil {
 		return err
 	}
@@ -226,7 +235,8 @@ func (i *Issuer) newKeySet(signing, next *rsa.PrivateKey, retired []storage.Veri
 
 // load turns stored keys into a snapshot, checking them: the private keys must decrypt,
 // match the signing and next key IDs, and every public key must match its ID.
-func (i *Issuer) load(keys *storage.Keys) (*keyState, error) {
+// old is the snapshot being replaced, nil at start.
+func (i *Issuer) load(keys *storage.Keys, old *keyState) (*keyState, error) {
 	priv, encrypted, err := openKeys(i.aead, keys.SigningKeyID, keys.SigningKey)
 	if err != nil {
 		return nil, err
@@ -279,6 +289,9 @@ func (i *Issuer) load(keys *storage.Keys) (*keyState, error) {
 		return nil, errors.New("oidc: stored keys do not publish the signing and next keys")
 	}
 	set.Keys = append(set.Keys, retired...)
+	if err := i.loadSessionKeys(st, keys, old); err != nil {
+		return nil, err
+	}
 	if st.jwks, err = json.Marshal(set); err != nil {
 		return nil, fmt.Errorf("oidc: encoding JWKS: %w", err)
 	}
@@ -311,12 +324,11 @@ func (i *Issuer) installLocked(keys *storage.Keys) error {
 	if old != nil && equalKeys(old.stored, keys) {
 		return nil
 	}
-	st, err := i.load(keys)
+	st, err := i.load(keys, old)
 	if err != nil {
 		return err
 	}
 	i.state.Store(st)
-	i.checkSessionKey(keys)
 	if old != nil && old.signingKID != st.signingKID {
 		i.log.Info("signing key changed", "kid", st.signingKID, "previous_kid", old.signingKID,
 			"next_rotation", st.nextRotation)

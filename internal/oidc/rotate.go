@@ -1,7 +1,6 @@
 package oidc
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"errors"
@@ -14,8 +13,9 @@ import (
 // Rotate rotates the keys when the rotation is due, or now when force is set: the
 // pre-published next key becomes the signing key, a new next key is generated and
 // published, and the old signing key is retired, published until every token it may
-// have signed has expired (MaxTokenLifetime plus a small grace). Retired keys past that
-// point are dropped, also when no rotation is due.
+// have signed has expired (MaxTokenLifetime plus a small grace). The session keys of the
+// built-in STS rotate the same way (sessionkey.go; MaxSessionLifetime). Retired keys past
+// their time are dropped, also when no rotation is due.
 //
 // Rotation is a compare-and-swap on the shared store: when another node rotated in the
 // meantime (the stored rotation is no longer due; with force, the stored signing key is
@@ -27,7 +27,8 @@ func (i *Issuer) Rotate(ctx context.Context, force bool) (rotated bool, err erro
 	seen := i.state.Load()
 	now := i.cfg.Now()
 	due := force || !now.Before(seen.nextRotation)
-	prune := !seen.retiredExpiry.IsZero() && !now.Before(seen.retiredExpiry)
+	prune := !seen.retiredExpiry.IsZero() && !now.Before(seen.retiredExpiry) ||
+		!seen.sessionRetire.IsZero() && !now.Before(seen.sessionRetire)
 	if !due && !prune {
 		return false, nil
 	}
@@ -62,7 +63,7 @@ func (i *Issuer) Rotate(ctx context.Context, force bool) (rotated bool, err erro
 		if err != nil {
 			return nil, err
 		}
-		return pruned(cur, nextKID, now), nil
+		return i.pruned(cur, nextKID, now)
 	})
 	if err != nil {
 		return false, fmt.Errorf("oidc: rotating signing keys: %w", err)
@@ -104,14 +105,18 @@ func (i *Issuer) rotated(cur *storage.Keys, next, fresh *rsa.PrivateKey, now tim
 	if err != nil {
 		return nil, err
 	}
-	// The session key is not rotated: tokens sealed with it stay valid until they expire.
-	out.SessionKey = bytes.Clone(cur.SessionKey)
+	// The session keys rotate too: a fresh one seals from now on, the old one opens the
+	// tokens it sealed until they have all expired.
+	if out.SessionKey, err = i.rotatedSessionKeys(cur.SessionKey, now); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
-// pruned is cur without the retired keys whose Expiry has passed, or nil (no change)
-// when there are none. The signing and next keys are never retired, whatever their Expiry.
-func pruned(cur *storage.Keys, nextKID string, now time.Time) *storage.Keys {
+// pruned is cur without the retired keys (verification and session) whose time has
+// passed, or nil (no change) when there are none. The signing and next keys are never
+// retired, whatever their Expiry, nor the current and next session keys.
+func (i *Issuer) pruned(cur *storage.Keys, nextKID string, now time.Time) (*storage.Keys, error) {
 	out := cloneKeys(cur)
 	out.VerificationKeys = out.VerificationKeys[:0]
 	for _, vk := range cur.VerificationKeys {
@@ -119,8 +124,14 @@ func pruned(cur *storage.Keys, nextKID string, now time.Time) *storage.Keys {
 			out.VerificationKeys = append(out.VerificationKeys, vk)
 		}
 	}
-	if len(out.VerificationKeys) == len(cur.VerificationKeys) {
-		return nil
+	sessionKeys, err := i.prunedSessionKeys(cur.SessionKey, now)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	if sessionKeys != nil {
+		out.SessionKey = sessionKeys
+	} else if len(out.VerificationKeys) == len(cur.VerificationKeys) {
+		return nil, nil
+	}
+	return out, nil
 }

@@ -7,26 +7,65 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
-func TestSessionKeyKeptAcrossRotationAndNodes(t *testing.T) {
+func currentSessionKey(t *testing.T, i *Issuer) []byte {
+	t.Helper()
+	keys := i.SessionKeys()
+	if len(keys) == 0 || len(keys[0]) != SessionKeySize || bytes.Equal(keys[0], make([]byte, SessionKeySize)) {
+		t.Fatalf("session keys = %x", keys)
+	}
+	return keys[0]
+}
+
+// A rotation makes the next session key current and brings a fresh next one; the old
+// current one keeps opening tokens until every session it sealed has expired, then is
+// pruned. Other nodes follow through storage, and open the rotated node's tokens before
+// they do: its new current key was their next one.
+func TestSessionKeyRotation(t *testing.T) {
 	clock := newClock()
 	store := &memStore{}
-	a := newTestIssuer(t, store, clock, nil)
-	key := a.SessionKey()
-	if len(key) != SessionKeySize || bytes.Equal(key, make([]byte, SessionKeySize)) {
-		t.Fatalf("session key = %x", key)
+	// No scheduled rotation within the test: only the forced one below.
+	long := func(c *Config) { c.RotationPeriod = 30 * 24 * time.Hour }
+	a := newTestIssuer(t, store, clock, long)
+	b := newTestIssuer(t, store, clock, long)
+	start := a.SessionKeys()
+	if len(start) != 2 || bytes.Equal(start[0], start[1]) {
+		t.Fatalf("a new deployment's session keys: %x, want a current and a next", start)
+	}
+	if got := b.SessionKeys(); len(got) != 2 || !bytes.Equal(got[0], start[0]) || !bytes.Equal(got[1], start[1]) {
+		t.Fatalf("two nodes of a new deployment disagree: %x and %x", start, got)
 	}
 	if _, err := a.Rotate(t.Context(), true); err != nil {
 		t.Fatal(err)
 	}
-	b := newTestIssuer(t, store, clock, nil)
-	if !bytes.Equal(b.SessionKey(), key) {
-		t.Error("the session key changed with a rotation")
+	rotated := a.SessionKeys()
+	if len(rotated) != 3 || !bytes.Equal(rotated[0], start[1]) || !bytes.Equal(rotated[2], start[0]) ||
+		bytes.Equal(rotated[1], start[0]) || bytes.Equal(rotated[1], start[1]) {
+		t.Fatalf("after a rotation: %x, want next, a fresh key, the old current", rotated)
 	}
-	key[0] ^= 1
-	if bytes.Equal(a.SessionKey(), key) {
-		t.Error("SessionKey hands out the issuer's own slice")
+	if got := b.SessionKeys(); !bytes.Equal(got[1], rotated[0]) {
+		t.Fatal("a node that has not reloaded does not know the key the rotated node seals with")
+	}
+	b.tick(t.Context())
+	if got := b.SessionKeys(); len(got) != 3 || !bytes.Equal(got[0], rotated[0]) || !bytes.Equal(got[1], rotated[1]) {
+		t.Fatalf("the other node after a refresh: %x", got)
+	}
+
+	// The old key lives exactly as long as the longest session it may have sealed.
+	clock.Add(DefaultMaxSessionLifetime + retireGrace - time.Second)
+	a.tick(t.Context())
+	if len(a.SessionKeys()) != 3 {
+		t.Fatal("the retired session key is dropped while sessions it sealed may be alive")
+	}
+	clock.Add(2 * time.Second)
+	a.tick(t.Context())
+	b.tick(t.Context())
+	for n, i := range []*Issuer{a, b} {
+		if got := i.SessionKeys(); len(got) != 2 || !bytes.Equal(got[0], rotated[0]) || !bytes.Equal(got[1], rotated[1]) {
+			t.Errorf("node %d after the retired key's time: %x", n, got)
+		}
 	}
 }
 
@@ -41,7 +80,7 @@ func TestSessionKeyAddedToOlderKeySet(t *testing.T) {
 
 	a := newTestIssuer(t, store, clock, nil)
 	b := newTestIssuer(t, store, clock, nil)
-	if len(a.SessionKey()) != SessionKeySize || !bytes.Equal(a.SessionKey(), b.SessionKey()) {
+	if !bytes.Equal(currentSessionKey(t, a), currentSessionKey(t, b)) {
 		t.Error("nodes disagree on the added session key")
 	}
 	if got := store.snapshot(); got.SigningKeyID != old.SigningKeyID || len(got.SessionKey) == 0 {
@@ -59,12 +98,21 @@ func TestSessionKeyUnderKEK(t *testing.T) {
 
 	// Configuring a KEK seals the existing session key without changing it.
 	sealed := newTestIssuer(t, store, clock, func(c *Config) { c.KEK = testKEK(1) })
-	if !bytes.Equal(sealed.SessionKey(), plain.SessionKey()) {
+	key := currentSessionKey(t, plain)
+	if !bytes.Equal(currentSessionKey(t, sealed), key) {
 		t.Error("the session key changed when a KEK was configured")
 	}
 	blob := store.snapshot().SessionKey
-	if blob[0] != blobAESGCM || bytes.Contains(blob, plain.SessionKey()) {
+	if blob[0] != blobAESGCM || bytes.Contains(blob, key) {
 		t.Errorf("session key not sealed under the KEK: %x", blob)
+	}
+	// Rotation keeps them sealed.
+	if _, err := sealed.Rotate(t.Context(), true); err != nil {
+		t.Fatal(err)
+	}
+	blob = store.snapshot().SessionKey
+	if blob[0] != blobAESGCM || bytes.Contains(blob, key) || bytes.Contains(blob, currentSessionKey(t, sealed)) {
+		t.Errorf("rotated session keys not sealed under the KEK: %x", blob)
 	}
 
 	for name, kek := range map[string][]byte{"no KEK": nil, "wrong KEK": testKEK(2)} {
@@ -88,23 +136,57 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 
 func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
-// A reloaded key set without this node's session key (what a node of an older version
-// writes when it rotates) is reported: otherwise credentials would stop verifying across
-// nodes with nothing to say why.
+// A reloaded key set without session keys (what a node of an older version writes when
+// it rotates) is reported, and the node keeps sealing with the key it had: otherwise
+// credentials would stop verifying across nodes with nothing to say why.
 func TestSessionKeyDroppedIsReported(t *testing.T) {
 	clock := newClock()
 	store := &memStore{}
 	var logs logBuffer
 	i := newTestIssuer(t, store, clock, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	key := currentSessionKey(t, i)
 	i.tick(t.Context())
-	if strings.Contains(logs.String(), "session key") {
-		t.Fatalf("reported with the key in place:\n%s", logs.String())
+	if strings.Contains(logs.String(), "session keys") {
+		t.Fatalf("reported with the keys in place:\n%s", logs.String())
 	}
 	old := store.snapshot()
 	old.SessionKey = nil
 	store.set(old)
 	i.tick(t.Context())
-	if !strings.Contains(logs.String(), "stored session key is missing") {
-		t.Errorf("a dropped session key is not reported:\n%s", logs.String())
+	if !strings.Contains(logs.String(), "stored session keys are missing") {
+		t.Errorf("dropped session keys are not reported:\n%s", logs.String())
+	}
+	if !bytes.Equal(currentSessionKey(t, i), key) {
+		t.Error("the node lost its session key")
+	}
+}
+
+func TestSessionKeysBlobRefusals(t *testing.T) {
+	aead, err := newAEAD(testKEK(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := make([]byte, SessionKeySize)
+	at := time.Unix(1_900_000_000, 0)
+	for name, set := range map[string][]sessionKey{
+		"one key":         {{key: k}},
+		"retired first":   {{key: k, retire: at}, {key: k}},
+		"retired next":    {{key: k}, {key: k, retire: at}},
+		"current retired": {{key: k}, {key: k}, {key: k}},
+	} {
+		blob, err := sealSessionKeys(aead, set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := openSessionKeys(aead, blob); err == nil {
+			t.Errorf("%s: opened", name)
+		}
+	}
+	blob, err := sealSessionKeys(nil, []sessionKey{{key: k}, {key: k}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := openSessionKeys(nil, blob[:len(blob)-1]); err == nil {
+		t.Error("a truncated blob opened")
 	}
 }

@@ -98,12 +98,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	for _, c := range cfg.Credentials {
 		creds[c.AccessKeyID] = sigv4.Credential{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, AccountID: c.AccountID}
 	}
-	broker, err := sts.NewBroker(issuer.SessionKey(), o.now)
-	if err != nil {
-		ln.Close()
-		store.Close()
-		return nil, err
-	}
+	broker := sts.NewBroker(issuer, o.now)
 	roles := newRoleCache(store, o.now)
 	trust := newRoleTrust(roles)
 	svc := cognito.New(cognito.Config{

@@ -190,10 +190,11 @@ type Keys struct {
 	// the last token they signed has expired.
 	VerificationKeys []VerificationKey
 	NextRotation     time.Time
-	// SessionKey is the key that seals the session tokens of the built-in STS (package
+	// SessionKey holds the keys that seal the session tokens of the built-in STS (package
 	// sts): a token carries its credentials' secret and context, encrypted, so that no
-	// session is stored. Unlike the signing key it is never rotated; like it, the issuer
-	// may encrypt it before it gets here. Empty in key sets written before it existed.
+	// session is stored. Opaque to storage, like SigningKey: the issuer serialises the
+	// current, next and retired keys and may encrypt them. Empty in key sets written
+	// before it existed.
 	SessionKey []byte
 }
 

@@ -89,22 +89,18 @@ type Session struct {
 // Broker issues temporary credentials and resolves their access keys. It is safe for
 // concurrent use.
 type Broker struct {
-	tokens *sealer
-	now    func() time.Time
+	keys KeySource
+	now  func() time.Time
 }
 
-// NewBroker returns a Broker that seals its session tokens with key (SessionKeySize
-// bytes, the same on every node: oidc.Issuer.SessionKey); now is the clock, nil meaning
-// time.Now.
-func NewBroker(key []byte, now func() time.Time) (*Broker, error) {
-	tokens, err := newSealer(key)
-	if err != nil {
-		return nil, err
-	}
+// NewBroker returns a Broker that seals its session tokens with the current key of keys
+// (the same on every node: oidc.Issuer) and opens them with any of them; now is the clock,
+// nil meaning time.Now.
+func NewBroker(keys KeySource, now func() time.Time) *Broker {
 	if now == nil {
 		now = time.Now
 	}
-	return &Broker{tokens: tokens, now: now}, nil
+	return &Broker{keys: keys, now: now}
 }
 
 // Issue mints a session for req. Expiry is whole seconds, as STS reports it (Expiration
@@ -149,7 +145,11 @@ func (b *Broker) Issue(req Request) (*Session, error) {
 		CreatedAt:       now,
 		Expiry:          now.Add(d).Truncate(time.Second),
 	}
-	if s.SessionToken, err = b.tokens.seal(s); err != nil {
+	keys := b.keys.SessionKeys()
+	if len(keys) == 0 {
+		return nil, errNoKey
+	}
+	if s.SessionToken, err = seal(keys[0], s); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -182,7 +182,7 @@ func (b *Broker) LookupAccessKey(_ context.Context, accessKeyID, sessionToken st
 // Session returns the live session of an access key and its token: ok=false when the
 // token is not one of this deployment's, belongs to another key, or has expired.
 func (b *Broker) Session(accessKeyID, sessionToken string) (*Session, bool) {
-	s, err := b.tokens.open(sessionToken)
+	s, err := open(b.keys.SessionKeys(), sessionToken)
 	if err != nil || s.AccessKeyID != accessKeyID || !b.now().Before(s.Expiry) {
 		return nil, false
 	}

@@ -22,13 +22,18 @@ const (
 // testKey is a session key for brokers that must agree, as two nodes of one deployment.
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
+// keys is a KeySource whose keys a test sets.
+type keys struct {
+	mu  sync.Mutex
+	set [][]byte
+}
+
+func (k *keys) SessionKeys() [][]byte { k.mu.Lock(); defer k.mu.Unlock(); return k.set }
+func (k *keys) use(set ...[]byte)     { k.mu.Lock(); defer k.mu.Unlock(); k.set = set }
+
 func newBroker(t *testing.T, now func() time.Time) *Broker {
 	t.Helper()
-	b, err := NewBroker(testKey, now)
-	if err != nil {
-		t.Fatalf("NewBroker: %v", err)
-	}
-	return b
+	return NewBroker(&keys{set: [][]byte{testKey}}, now)
 }
 
 type clock struct {
@@ -135,10 +140,7 @@ func TestLookupAccessKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	foreign, err := NewBroker([]byte("another deployment's session key"), c.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	foreign := NewBroker(&keys{set: [][]byte{[]byte("another deployment's session key")}}, c.Now)
 	alien, err := foreign.Issue(Request{RoleARN: testRole})
 	if err != nil {
 		t.Fatal(err)
@@ -195,11 +197,43 @@ func TestTokenTags(t *testing.T) {
 	}
 }
 
-func TestNewBrokerKeySize(t *testing.T) {
-	for _, n := range []int{0, 16, 31, 33} {
-		if _, err := NewBroker(make([]byte, n), nil); err == nil {
-			t.Errorf("NewBroker accepts a %d-byte key", n)
+func TestIssueNeedsAKey(t *testing.T) {
+	for _, set := range [][][]byte{nil, {make([]byte, 16)}, {make([]byte, 33)}} {
+		if _, err := NewBroker(&keys{set: set}, nil).Issue(Request{RoleARN: testRole}); err == nil {
+			t.Errorf("Issue seals with the keys %v", set)
 		}
+	}
+}
+
+// After a rotation the current key seals and the retired one still opens what it sealed;
+// once it is dropped, its tokens no longer open.
+func TestKeyRotation(t *testing.T) {
+	old, fresh := testKey, []byte("fedcba9876543210fedcba9876543210")
+	k := &keys{set: [][]byte{old}}
+	b := NewBroker(k, nil)
+	before, err := b.Issue(Request{RoleARN: testRole})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.use(fresh, old)
+	after, err := b.Issue(Request{RoleARN: testRole})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]*Session{"sealed before": before, "sealed after": after} {
+		if _, ok := b.Session(s.AccessKeyID, s.SessionToken); !ok {
+			t.Errorf("%s the rotation: refused while both keys are in use", name)
+		}
+	}
+	k.use(fresh)
+	if _, ok := b.Session(before.AccessKeyID, before.SessionToken); ok {
+		t.Error("a token of a dropped key still opens")
+	}
+	if _, ok := b.Session(after.AccessKeyID, after.SessionToken); !ok {
+		t.Error("a token of the current key is refused")
+	}
+	if _, ok := NewBroker(&keys{set: [][]byte{old}}, nil).Session(after.AccessKeyID, after.SessionToken); ok {
+		t.Error("a token opens under a key it was not sealed with")
 	}
 }
 

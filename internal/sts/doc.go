@@ -8,7 +8,7 @@
 // Broker.Issue mints a Session: an access key "ASIA" + 16 base32 characters, a
 // 40-character base64 secret, and an Expiry in whole seconds (DurationSeconds 900 to
 // 43200, default 3600). Nothing is stored: the session token carries the secret and the
-// rest of the session, sealed with the deployment's session key (token.go), so any node
+// rest of the session, sealed with the deployment's session keys (token.go), so any node
 // checks any node's credentials and nothing is left to sweep when they expire.
 // Broker.LookupAccessKey is a sigv4.CredentialSource over those tokens; ChainCredentials
 // puts it behind the admin keys of the configuration file, so one Verifier accepts both.

@@ -68,10 +68,7 @@ func newEnvClock(t *testing.T, now func() time.Time) *env {
 	if err != nil {
 		t.Fatalf("oidc.New: %v", err)
 	}
-	b, err := NewBroker(issuer.SessionKey(), now)
-	if err != nil {
-		t.Fatalf("NewBroker: %v", err)
-	}
+	b := NewBroker(issuer, now)
 	creds := ChainCredentials(sigv4.StaticCredentials{adminKey: {AccessKeyID: adminKey, SecretAccessKey: adminSec, AccountID: testAccount}}, b)
 	h := New(Config{Broker: b, Auth: verifierAuth{&sigv4.Verifier{Region: testRegion, Credentials: creds}}, Tokens: issuer})
 	srv := httptest.NewServer(h)

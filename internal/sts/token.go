@@ -16,49 +16,60 @@ import (
 )
 
 // Session tokens are self-contained: a token carries its credentials' secret and what
-// they were issued for, encrypted and authenticated under the deployment's session key
-// (oidc.Issuer.SessionKey), the way STS's own tokens are opaque blobs. Nothing is stored
-// per session, so issuing credentials writes nothing, any node can check a token any
-// other node issued, and there is nothing to sweep when they expire. The price is that a
-// token cannot be revoked before it expires; neither can STS's.
+// they were issued for, encrypted and authenticated under one of the deployment's session
+// keys (oidc.Issuer.SessionKeys), the way STS's own tokens are opaque blobs. Nothing is
+// stored per session, so issuing credentials writes nothing, any node can check a token
+// any other node issued, and there is nothing to sweep when they expire. A token cannot
+// be revoked before it expires (neither can STS's); rotating the keys stops a leaked key
+// from sealing new ones, and retires it once its tokens have expired.
 //
 // Format, base64 (standard alphabet, padded) of:
 //
-//	tokenV1 || salt (16 bytes) || AES-256-GCM(k, zero nonce, payload, aad = tokenV1 || salt)
+//	tokenV1 || kid (4 bytes) || salt (16 bytes) || AES-256-GCM(k, zero nonce, payload, aad = the 21 bytes before)
 //
-// where k = HKDF-SHA256(session key, salt, tokenInfo). Every token has a key of its own,
-// so the fixed nonce is never reused under one key; random 96-bit nonces under the single
-// never-rotated session key would run into GCM's limit of 2^32 messages within days at
-// full load. payload is the fields of Session in order, strings as uvarint length and
-// bytes, times as uvarint Unix milliseconds (CreatedAt) and seconds (Expiry), then the
-// tags: uvarint count+1 (0 for nil tags), each key and value as a string, in key order.
+// where kid is the start of the SHA-256 of the session key that sealed it, and k =
+// HKDF-SHA256(that key, salt, tokenInfo). Every token has a key of its own, so the fixed
+// nonce is never reused under one key; random 96-bit nonces under a long-lived session key
+// would run into GCM's limit of 2^32 messages within days at full load. payload is the
+// fields of Session in order, strings as uvarint length and bytes, times as uvarint Unix
+// milliseconds (CreatedAt) and seconds (Expiry), then the tags: uvarint count+1 (0 for nil
+// tags), each key and value as a string, in key order.
 const (
-	tokenV1   byte = 0x01
-	saltSize       = 16
-	tokenInfo      = "idpool/sts/session-token/v1"
+	tokenV1    byte = 0x01
+	kidSize         = 4
+	saltSize        = 16
+	headerSize      = 1 + kidSize + saltSize
+	tokenInfo       = "idpool/sts/session-token/v1"
 	// maxTokenLen bounds what open decodes: the largest token Issue can mint (50 tags of
 	// 128+256 characters and long ARNs) is far below it.
 	maxTokenLen = 64 << 10
 )
 
-// SessionKeySize is the length of the key NewBroker takes: AES-256.
+// SessionKeySize is the length of a session key: AES-256.
 const SessionKeySize = 32
 
-var errBadToken = errors.New("sts: session token is not one of this deployment's")
-
-// sealer seals and opens session tokens.
-type sealer struct{ key []byte }
-
-func newSealer(key []byte) (*sealer, error) {
-	if len(key) != SessionKeySize {
-		return nil, fmt.Errorf("sts: session key is %d bytes, want %d", len(key), SessionKeySize)
-	}
-	return &sealer{key: slices.Clone(key)}, nil
+// KeySource gives the session keys: the current one first (it seals), then the ones
+// that still open tokens they sealed. oidc.Issuer is one; the slices are read, never
+// modified, and may change between calls when the keys rotate.
+type KeySource interface {
+	SessionKeys() [][]byte
 }
 
-// aead returns the AES-GCM cipher of one token's salt.
-func (s *sealer) aead(salt []byte) (cipher.AEAD, error) {
-	k, err := hkdf.Key(sha256.New, s.key, salt, tokenInfo, 32)
+var (
+	errBadToken = errors.New("sts: session token is not one of this deployment's")
+	errNoKey    = errors.New("sts: no session key")
+)
+
+// kidOf is the key ID a token names its key by.
+func kidOf(key []byte) [kidSize]byte {
+	sum := sha256.Sum256(key)
+	return [kidSize]byte(sum[:kidSize])
+}
+
+// tokenAEAD returns the AES-GCM cipher of one token: its key derived from the session key
+// and the token's salt.
+func tokenAEAD(key, salt []byte) (cipher.AEAD, error) {
+	k, err := hkdf.Key(sha256.New, key, salt, tokenInfo, 32)
 	if err != nil {
 		return nil, err
 	}
@@ -72,8 +83,11 @@ func (s *sealer) aead(salt []byte) (cipher.AEAD, error) {
 
 var zeroNonce [12]byte
 
-// seal returns the token for sess (whose SessionToken it ignores).
-func (s *sealer) seal(sess *Session) (string, error) {
+// seal returns the token for sess (whose SessionToken it ignores) under key.
+func seal(key []byte, sess *Session) (string, error) {
+	if len(key) != SessionKeySize {
+		return "", fmt.Errorf("%w of %d bytes", errNoKey, SessionKeySize)
+	}
 	var payload []byte
 	for _, f := range [...]string{sess.AccessKeyID, sess.SecretAccessKey, sess.AccountID, sess.RoleARN,
 		sess.SessionName, sess.IdentityID, sess.PoolID} {
@@ -96,12 +110,14 @@ func (s *sealer) seal(sess *Session) (string, error) {
 	}
 	defer clear(payload) // it holds the secret
 
-	blob := make([]byte, 1+saltSize, 1+saltSize+len(payload)+16)
+	blob := make([]byte, headerSize, headerSize+len(payload)+16)
 	blob[0] = tokenV1
-	if _, err := rand.Read(blob[1:]); err != nil {
+	kid := kidOf(key)
+	copy(blob[1:], kid[:])
+	if _, err := rand.Read(blob[1+kidSize : headerSize]); err != nil {
 		return "", fmt.Errorf("sts: token salt: %w", err)
 	}
-	aead, err := s.aead(blob[1:])
+	aead, err := tokenAEAD(key, blob[1+kidSize:headerSize])
 	if err != nil {
 		return "", err
 	}
@@ -110,24 +126,32 @@ func (s *sealer) seal(sess *Session) (string, error) {
 }
 
 // open returns the session a token carries, or errBadToken for anything that is not a
-// token this deployment sealed. It does not check Expiry.
-func (s *sealer) open(token string) (*Session, error) {
+// token sealed with one of keys. It does not check Expiry.
+func open(keys [][]byte, token string) (*Session, error) {
 	// One spelling per token: the decoder would otherwise skip line breaks and accept
 	// non-zero padding bits, and a token is also an identifier (logs, comparisons).
 	if len(token) > maxTokenLen || strings.ContainsAny(token, "\r\n") {
 		return nil, errBadToken
 	}
 	blob, err := base64.StdEncoding.Strict().DecodeString(token)
-	if err != nil || len(blob) < 1+saltSize+16 || blob[0] != tokenV1 {
+	if err != nil || len(blob) < headerSize+16 || blob[0] != tokenV1 {
 		return nil, errBadToken
 	}
-	header := blob[:1+saltSize]
-	aead, err := s.aead(header[1:])
-	if err != nil {
-		return nil, err
+	header := blob[:headerSize]
+	var payload []byte
+	for _, key := range keys {
+		if kid := kidOf(key); [kidSize]byte(header[1:1+kidSize]) != kid {
+			continue
+		}
+		aead, err := tokenAEAD(key, header[1+kidSize:])
+		if err != nil {
+			return nil, err
+		}
+		if payload, err = aead.Open(nil, zeroNonce[:], blob[headerSize:], header); err == nil {
+			break
+		}
 	}
-	payload, err := aead.Open(nil, zeroNonce[:], blob[len(header):], header)
-	if err != nil {
+	if payload == nil {
 		return nil, errBadToken
 	}
 	defer clear(payload)
