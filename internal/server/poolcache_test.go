@@ -2,22 +2,16 @@ package server
 
 import (
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/idpool/idpool/internal/storage"
-	"github.com/idpool/idpool/internal/storage/sqlite"
 )
 
 // A pool change made through this node is seen at once; one made elsewhere (a write
 // straight to the store stands for another node) within poolCacheTTL.
 func TestPoolCache(t *testing.T) {
-	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "idpool.db"), sqlite.Options{Synchronous: "OFF"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := openStore(t)
 	ctx := t.Context()
 	clock := &testClock{t: time.Now()}
 	local := newCognitoStore(store, clock.now)

@@ -22,6 +22,17 @@ func (c *testClock) add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// openStore opens a throwaway SQLite store, closed when the test ends.
+func openStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "idpool.db"), sqlite.Options{Synchronous: "OFF"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
 func testRole(name string) *storage.Role {
 	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	return &storage.Role{AccountID: "123456789012", Name: name, Path: "/", ARN: "arn:aws:iam::123456789012:role/" + name,
@@ -31,11 +42,7 @@ func testRole(name string) *storage.Role {
 // A role change made through this node's IAM API is seen at once; one made elsewhere (a
 // write straight to the store stands for another node) within roleCacheTTL.
 func TestRoleCache(t *testing.T) {
-	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "idpool.db"), sqlite.Options{Synchronous: "OFF"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := openStore(t)
 	clock := &testClock{t: time.Now()}
 	cache := newRoleCache(store, clock.now)
 	local := iamRoles{store, cache}
@@ -82,11 +89,7 @@ func TestRoleCache(t *testing.T) {
 }
 
 func TestRoleCacheBounded(t *testing.T) {
-	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "idpool.db"), sqlite.Options{Synchronous: "OFF"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := openStore(t)
 	cache := newRoleCache(store, time.Now)
 	for i := range roleCacheMax + 10 {
 		if _, err := cache.get(t.Context(), "123456789012", "r"+string(rune('a'+i%26))+time.Duration(i).String()); err != nil {
@@ -101,11 +104,7 @@ func TestRoleCacheBounded(t *testing.T) {
 // A name that folds to a registered role's only under Unicode rules (the Kelvin sign
 // K) is another name to the stores, and must not share its cache entry.
 func TestRoleCacheFoldsASCIIOnly(t *testing.T) {
-	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "idpool.db"), sqlite.Options{Synchronous: "OFF"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := openStore(t)
 	cache := newRoleCache(store, time.Now)
 	if err := store.CreateRole(t.Context(), testRole("kadmin")); err != nil {
 		t.Fatal(err)
