@@ -61,6 +61,7 @@ func TestBatchFailureIsolated(t *testing.T) {
 	if err := s.CreatePool(ctx, pool, 0); err != nil {
 		t.Fatal(err)
 	}
+	before := s.commits.Load()
 	release := blockWriter(t, s)
 	const n = 10
 	errs := make([]error, n)
@@ -89,8 +90,10 @@ func TestBatchFailureIsolated(t *testing.T) {
 			t.Errorf("write %d: %v, identity %v; want it committed", i, err, gerr)
 		}
 	}
-	if c := s.commits.Load(); c > 3 {
-		t.Errorf("%d commits for a blocked write and one batch", c)
+	// Ten writes queued behind one: they share commits. (Not necessarily one: a writer
+	// counted as waiting may not have reached the channel when the committer drains it.)
+	if c := s.commits.Load() - before; c > 1+n/2 {
+		t.Errorf("%d commits for a blocked write and %d queued ones", c, n)
 	}
 }
 
@@ -210,7 +213,9 @@ func TestConcurrentWritesShareCommits(t *testing.T) {
 	if err != nil || len(ids) != n {
 		t.Fatalf("%d identities, %v", len(ids), err)
 	}
-	if c := s.commits.Load() - before; c != 2 {
-		t.Errorf("%d commits for a blocked write and %d queued ones, want 2", c, n)
+	// One for the blocked write and one for the batch; a writer counted as waiting may not
+	// have reached the channel when the committer drains it, and then commits apart.
+	if c := s.commits.Load() - before; c < 2 || c > 4 {
+		t.Errorf("%d commits for a blocked write and %d queued ones, want 2 (at most 4)", c, n)
 	}
 }
