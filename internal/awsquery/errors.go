@@ -62,6 +62,8 @@ func FromAuth(err error) error {
 		return NewError("MissingAuthenticationToken", http.StatusForbidden, "Request is missing Authentication Token")
 	case awserr.UnrecognizedClient:
 		return NewError("InvalidClientTokenId", http.StatusForbidden, "%s", ae.Message)
+	case awserr.ExpiredToken:
+		return NewError("ExpiredToken", http.StatusBadRequest, "%s", ae.Message)
 	case awserr.InvalidSignature:
 		return NewError("SignatureDoesNotMatch", http.StatusForbidden, "%s", ae.Message)
 	case awserr.IncompleteSignature:

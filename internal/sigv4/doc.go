@@ -22,9 +22,9 @@
 //  6. The access key is known (UnrecognizedClient); the source gets the request's session
 //     token too, since temporary credentials travel in it.
 //  7. The signature itself, compared in constant time (InvalidSignature).
-//  8. The session token, for temporary credentials (UnrecognizedClient). It is checked only
-//     after the signature so that nothing about the token is revealed to someone who cannot
-//     sign.
+//  8. The session token, for temporary credentials (UnrecognizedClient), then their expiry
+//     (ExpiredToken). Both are checked only after the signature so that nothing about the
+//     token is revealed to someone who cannot sign.
 //
 // # Canonicalisation
 //

@@ -23,6 +23,10 @@ type Credential struct {
 	// same X-Amz-Security-Token.
 	SessionToken string
 	AccountID    string
+	// Expiry is when temporary credentials stop working; zero for long-term ones. A
+	// request signed with expired ones is ExpiredToken, which SDKs take as their cue to
+	// fetch new credentials.
+	Expiry time.Time
 }
 
 // String omits the secret and the session token so that a credential printed by accident
@@ -87,6 +91,7 @@ const (
 
 	msgMissingToken  = "Missing Authentication Token"
 	msgInvalidToken  = "The security token included in the request is invalid."
+	msgExpiredToken  = "The security token included in the request is expired"
 	msgMismatch      = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 	msgHostNotSigned = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
 )
@@ -196,7 +201,18 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, ser
 			return Credential{}, awserr.New(awserr.UnrecognizedClient, msgInvalidToken)
 		}
 	}
+	// Only now, after the signature: only the credentials' owner learns they expired.
+	if !cred.Expiry.IsZero() && !v.now().Before(cred.Expiry) {
+		return Credential{}, awserr.New(awserr.ExpiredToken, msgExpiredToken)
+	}
 	return cred, nil
+}
+
+func (v *Verifier) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
 }
 
 // params finds the signature material: header or query, never both.
@@ -396,11 +412,7 @@ func parseBasic(s string) (time.Time, bool) {
 // checkTime enforces the clock window: MaxSkew either way, or for a presigned URL with
 // X-Amz-Expires, that long after its date.
 func (v *Verifier) checkTime(reqTime time.Time, p authParams) error {
-	now := time.Now()
-	if v.Now != nil {
-		now = v.Now()
-	}
-	now = now.UTC()
+	now := v.now().UTC()
 	skew := v.MaxSkew
 	if skew <= 0 {
 		skew = defaultMaxSkew

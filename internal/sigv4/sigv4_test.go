@@ -818,3 +818,26 @@ func TestNormalisePath(t *testing.T) {
 		})
 	}
 }
+
+// Expired temporary credentials are ExpiredToken, but only for a request whose signature
+// holds: anyone else learns nothing about them.
+func TestVerifyExpiredCredentials(t *testing.T) {
+	expired := Credential{AccessKeyID: tempAKID, SecretAccessKey: tempSecret, SessionToken: tempToken, AccountID: testAccount, Expiry: t0}
+	v := &Verifier{Region: testRegion, Credentials: StaticCredentials{tempAKID: expired}, Now: func() time.Time { return t0 }}
+	sign := func(secret string) *http.Request {
+		r := cognitoRequest(cognitoBody)
+		sdkSign(t, r, hexSHA256(cognitoBody), aws.Credentials{AccessKeyID: tempAKID, SecretAccessKey: secret, SessionToken: tempToken}, testService, testRegion, t0)
+		return r
+	}
+	_, err := v.Verify(context.Background(), sign(tempSecret), []byte(cognitoBody), testService)
+	wantErr(t, err, awserr.ExpiredToken, "The security token included in the request is expired")
+	_, err = v.Verify(context.Background(), sign("wrong"), []byte(cognitoBody), testService)
+	wantErr(t, err, awserr.InvalidSignature, "")
+
+	valid := expired
+	valid.Expiry = t0.Add(time.Second)
+	v.Credentials = StaticCredentials{tempAKID: valid}
+	if _, err := v.Verify(context.Background(), sign(tempSecret), []byte(cognitoBody), testService); err != nil {
+		t.Fatalf("credentials a second before their expiry: %v", err)
+	}
+}

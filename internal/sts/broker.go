@@ -156,19 +156,19 @@ func (b *Broker) Issue(req Request) (*Session, error) {
 }
 
 // LookupAccessKey implements sigv4.CredentialSource over the tokens this deployment
-// sealed. A key whose token does not open, names another key, or has expired is ok=false,
-// so the Verifier answers it as AWS answers an unknown key (UnrecognizedClient, "The
-// security token included in the request is invalid."). AWS answers an expired STS key
-// with ExpiredToken ("The security token included in the request is expired") instead;
-// sigv4.CredentialSource has no way to say "known but expired" (see doc.go). Keys that
-// cannot be an STS key (not ASIA..., or of another length, or without a token) are refused
-// before any decryption, so admin keys looked up through a chain cost nothing here.
+// sealed. A key whose token does not open or names another key is ok=false, so the
+// Verifier answers it as AWS answers an unknown key (UnrecognizedClient, "The security
+// token included in the request is invalid."). An expired session is found, with its
+// Expiry: the Verifier answers ExpiredToken once the signature holds, as STS does. Keys
+// that cannot be an STS key (not ASIA..., of another length, or without a token) are
+// refused before any decryption, so admin keys looked up through a chain cost nothing
+// here.
 func (b *Broker) LookupAccessKey(_ context.Context, accessKeyID, sessionToken string) (sigv4.Credential, bool, error) {
 	if len(accessKeyID) != accessKeyLen || !strings.HasPrefix(accessKeyID, accessKeyPrefix) || sessionToken == "" {
 		return sigv4.Credential{}, false, nil
 	}
-	s, ok := b.Session(accessKeyID, sessionToken)
-	if !ok {
+	s, err := open(b.keys.SessionKeys(), sessionToken)
+	if err != nil || s.AccessKeyID != accessKeyID {
 		return sigv4.Credential{}, false, nil
 	}
 	return sigv4.Credential{
@@ -176,6 +176,7 @@ func (b *Broker) LookupAccessKey(_ context.Context, accessKeyID, sessionToken st
 		SecretAccessKey: s.SecretAccessKey,
 		SessionToken:    s.SessionToken,
 		AccountID:       s.AccountID,
+		Expiry:          s.Expiry,
 	}, true, nil
 }
 

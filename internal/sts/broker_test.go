@@ -132,7 +132,7 @@ func TestLookupAccessKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	cred, ok, err := b.LookupAccessKey(t.Context(), s.AccessKeyID, s.SessionToken)
-	want := sigv4.Credential{AccessKeyID: s.AccessKeyID, SecretAccessKey: s.SecretAccessKey, SessionToken: s.SessionToken, AccountID: testAccount}
+	want := sigv4.Credential{AccessKeyID: s.AccessKeyID, SecretAccessKey: s.SecretAccessKey, SessionToken: s.SessionToken, AccountID: testAccount, Expiry: s.Expiry}
 	if err != nil || !ok || cred != want {
 		t.Fatalf("LookupAccessKey = %v, %v, %v; want %v", cred, ok, err, want)
 	}
@@ -171,8 +171,9 @@ func TestLookupAccessKey(t *testing.T) {
 		t.Error("key refused a millisecond before its expiry")
 	}
 	c.Add(time.Millisecond)
-	if _, ok, err := b.LookupAccessKey(t.Context(), s.AccessKeyID, s.SessionToken); ok || err != nil {
-		t.Errorf("key at its expiry: ok=%v err=%v, want refused", ok, err)
+	// Found, with its Expiry: the Verifier answers ExpiredToken after the signature.
+	if cred, ok, err := b.LookupAccessKey(t.Context(), s.AccessKeyID, s.SessionToken); !ok || err != nil || !cred.Expiry.Equal(s.Expiry) {
+		t.Errorf("key at its expiry: %v, ok=%v err=%v; want it found with Expiry %v", cred, ok, err, s.Expiry)
 	}
 	if _, ok := b.Session(s.AccessKeyID, s.SessionToken); ok {
 		t.Error("Session returns an expired session")

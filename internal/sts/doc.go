@@ -25,12 +25,7 @@
 //
 // # Where idpool differs from STS
 //
-//   - An expired session key is refused as an unknown one (InvalidClientTokenId, "The
-//     security token included in the request is invalid."), where AWS says ExpiredToken
-//     ("The security token included in the request is expired"): sigv4.CredentialSource
-//     can only say found or not. Telling the two apart needs sigv4 to learn a third
-//     outcome, checked after the signature so that only the key's owner learns it.
-//   - idpool keeps no IAM roles. Any syntactically valid role ARN can be assumed; the
+//   - Roles need not be registered: any syntactically valid role ARN can be assumed; the
 //     role ID in AssumedRoleId and UserId is derived from the ARN (RoleID); the maximum
 //     session duration is STS's ceiling, 12 hours, not a per-role setting.
 //   - The role's trust policy is replaced by a TrustPolicy. The default,

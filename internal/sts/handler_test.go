@@ -291,5 +291,5 @@ func TestExpiredSessionRefused(t *testing.T) {
 	}
 	c.Add(time.Hour)
 	_, err = e.client(s.AccessKeyID, s.SecretAccessKey, s.SessionToken).GetCallerIdentity(t.Context(), &sdksts.GetCallerIdentityInput{})
-	wantAPIError(t, "expired session", err, "InvalidClientTokenId", "security token included in the request is invalid")
+	wantAPIError(t, "expired session", err, "ExpiredToken", "The security token included in the request is expired")
 }
