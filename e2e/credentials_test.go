@@ -137,3 +137,30 @@ func TestCredentialsForIdentity(t *testing.T) {
 		t.Fatalf("aws sts get-caller-identity: %+v", who)
 	}
 }
+
+// Credentials past their hour are refused as STS refuses them, with ExpiredToken, which is
+// what the SDKs take as their cue to fetch new ones.
+func TestExpiredCredentialsRefused(t *testing.T) {
+	srv := startServer(t)
+	c := srv.client(t)
+	ctx := t.Context()
+	pool := createDevPool(t, c, true)
+	if _, err := c.SetIdentityPoolRoles(ctx, &ci.SetIdentityPoolRolesInput{IdentityPoolId: &pool,
+		Roles: map[string]string{"unauthenticated": roleARN("Guest")}}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := c.GetId(ctx, &ci.GetIdInput{IdentityPoolId: &pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetCredentialsForIdentity(ctx, &ci.GetCredentialsForIdentityInput{IdentityId: id.IdentityId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := got.Credentials
+	srv.Clock.Advance(time.Hour + time.Second)
+	client := sts.New(sts.Options{Region: testRegion, BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(aws.ToString(cr.AccessKeyId), aws.ToString(cr.SecretKey), aws.ToString(cr.SessionToken))})
+	_, err = client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	wantAPIError(t, err, "ExpiredToken", "The security token included in the request is expired")
+}
