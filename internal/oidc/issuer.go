@@ -110,11 +110,15 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 			return nil, err
 		}
 	}
-	if keys, err = i.ensureSessionKey(ctx); err != nil {
-		return nil, err
-	}
-	if err := i.installLocked(keys); err != nil {
-		return nil, err
+	// A key set without session keys, or with plain ones under a KEK, is mended once; any
+	// other start reads the keys and writes nothing.
+	if blob := i.state.Load().stored.SessionKey; len(blob) == 0 || i.aead != nil && blob[0] != blobAESGCM {
+		if keys, err = i.ensureSessionKey(ctx); err != nil {
+			return nil, err
+		}
+		if err := i.installLocked(keys); err != nil {
+			return nil, err
+		}
 	}
 	i.lastReload.Store(cfg.Now().UnixNano())
 	i.log.Info("OpenID issuer ready", "issuer", cfg.IssuerURL, "kid", i.state.Load().signingKID,

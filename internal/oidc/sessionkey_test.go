@@ -190,3 +190,15 @@ func TestSessionKeysBlobRefusals(t *testing.T) {
 		t.Error("a truncated blob opened")
 	}
 }
+
+// A node starting on a complete key set reads it and writes nothing.
+func TestStartOnCompleteKeySetUpdatesNothing(t *testing.T) {
+	clock := newClock()
+	store := &memStore{}
+	newTestIssuer(t, store, clock, nil)
+	_, before, _ := store.counts()
+	newTestIssuer(t, store, clock, nil)
+	if _, after, _ := store.counts(); after != before {
+		t.Errorf("a second node's start ran %d key updates, want none", after-before)
+	}
+}
