@@ -389,3 +389,14 @@ func TestConcurrentDeveloperLogins(t *testing.T) {
 		t.Fatalf("%d identities", len(all))
 	}
 }
+
+// A developer user identifier with a NUL character is refused alike on every backend
+// (PostgreSQL text cannot hold one), never a 500.
+func TestDeveloperIdentifierWithNUL(t *testing.T) {
+	srv := startServer(t)
+	c := srv.client(t)
+	pool := createDevPool(t, c, false)
+	_, err := c.GetOpenIdTokenForDeveloperIdentity(t.Context(), &ci.GetOpenIdTokenForDeveloperIdentityInput{IdentityPoolId: &pool,
+		Logins: map[string]string{devProvider: "user\x00name"}})
+	wantAPIError(t, err, "InvalidParameterException", "The developer user identifier contains a NUL character.")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/idpool/idpool/internal/api"
@@ -26,6 +27,10 @@ func (s *Service) GetOpenIdTokenForDeveloperIdentity(ctx context.Context, c Call
 	user, hasUser := in.Logins[dev]
 	if dev == "" || !hasUser {
 		return nil, errWrongDeveloperProvider
+	}
+	if strings.IndexByte(user, 0) >= 0 {
+		// Not storable in PostgreSQL text; refused the same on every backend.
+		return nil, awserr.New(awserr.InvalidParameter, "The developer user identifier contains a NUL character.")
 	}
 	external := make(map[string]string, len(in.Logins))
 	var cognitoToken string

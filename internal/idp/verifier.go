@@ -187,6 +187,16 @@ func orDefault(s, def string) string {
 // that is not valid, ExternalServiceException when the provider cannot be reached. Other
 // errors are internal (a storage failure).
 func (v *Verifier) VerifyLogin(ctx context.Context, pool *storage.Pool, provider, token string) (*Login, error) {
+	l, err := v.verifyLogin(ctx, pool, provider, token)
+	if err == nil && strings.IndexByte(l.Subject, 0) >= 0 {
+		// A user ID with a NUL character names no one a database can store (PostgreSQL
+		// text cannot hold it), whichever kind of provider proved it.
+		return nil, notAuthorizedf("The token's user identifier contains a NUL character.")
+	}
+	return l, err
+}
+
+func (v *Verifier) verifyLogin(ctx context.Context, pool *storage.Pool, provider, token string) (*Login, error) {
 	if pool == nil {
 		return nil, errors.New("idp: VerifyLogin without a pool")
 	}
