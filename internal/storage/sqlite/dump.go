@@ -137,9 +137,11 @@ func eachRow(ctx context.Context, tx *sql.Tx, query string, fn func(*sql.Rows) e
 // Import implements storage.Dumper: every record in one write transaction, so that a
 // failure part way leaves the store as empty as it was.
 func (s *Store) Import(ctx context.Context, recs iter.Seq2[storage.Record, error]) error {
-	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	// The write's own context does not end with ctx (commit.go), so the loop checks ctx
+	// itself: an interrupted import rolls back instead of running to its end.
+	return s.write(ctx, func(wctx context.Context, tx *sql.Tx) error {
 		var empty bool
-		if err := tx.QueryRowContext(ctx, sqlrecord.StoreIsEmpty).Scan(&empty); err != nil {
+		if err := tx.QueryRowContext(wctx, sqlrecord.StoreIsEmpty).Scan(&empty); err != nil {
 			return fmt.Errorf("sqlite: import: %w", err)
 		}
 		if !empty {
@@ -147,15 +149,18 @@ func (s *Store) Import(ctx context.Context, recs iter.Seq2[storage.Record, error
 		}
 		var (
 			im  sqlrecord.Importer
-			itx = &identityTx{s: s, tx: tx, ctx: ctx}
+			itx = &identityTx{s: s, tx: tx, ctx: wctx}
 			n   = 0
 		)
 		for r, err := range recs {
 			if err != nil {
 				return err
 			}
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("sqlite: import: %w", err)
+			}
 			n++
-			if err := importRecord(ctx, tx, itx, &im, r); err != nil {
+			if err := importRecord(wctx, tx, itx, &im, r); err != nil {
 				return fmt.Errorf("sqlite: import record %d: %w", n, err)
 			}
 		}
@@ -169,12 +174,9 @@ func importRecord(ctx context.Context, tx *sql.Tx, itx *identityTx, im *sqlrecor
 		return err
 	}
 	if row.Kind == "identity" {
-		// Put checks that no login has another owner (ErrConflict). An identity listed twice
-		// would replace itself: refuse it.
-		if _, err := itx.Identity(ctx, r.Identity.ID); err == nil {
-			return fmt.Errorf("identity %s: %w", r.Identity.ID, storage.ErrAlreadyExists)
-		}
-		return itx.Put(ctx, r.Identity)
+		// put checks that no login has another owner (ErrConflict), and without replace
+		// refuses an identity listed twice instead of replacing it.
+		return itx.put(r.Identity, false)
 	}
 	_, err = tx.ExecContext(ctx, importInserts[row.Kind], row.Args...)
 	if isPrimaryKeyViolation(err) || hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) {

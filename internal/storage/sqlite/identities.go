@@ -204,10 +204,16 @@ func (t *identityTx) OwnerOf(_ context.Context, poolID, provider, subject string
 	return readOwner(t.s.stmt(t.tx, t.s.txOwnerOf).QueryRowContext(t.ctx, poolID, provider, subject), poolID, provider, subject)
 }
 
-// Put replaces the identity row and its logins. Every check that can fail is made before
-// the first write, and the first write fails whole or not at all, so a Put that returns an
-// error has changed nothing even if fn goes on and commits.
+// Put replaces the identity row and its logins. Every refusal (a repeated login, a login
+// of another identity, a missing pool) is found before anything is written or by a
+// statement that undoes itself, so a refused Put has changed nothing even if fn goes on
+// and commits; only a failure of the database itself midway could leave part of it.
 func (t *identityTx) Put(_ context.Context, ident *storage.Identity) error {
+	return t.put(ident, true)
+}
+
+// put is Put; without replace, an existing identity is ErrAlreadyExists (Import).
+func (t *identityTx) put(ident *storage.Identity, replace bool) error {
 	if t.done {
 		return sql.ErrTxDone
 	}
@@ -239,6 +245,9 @@ func (t *identityTx) Put(_ context.Context, ident *storage.Identity) error {
 	created, updated := sqlrecord.ToMillis(ident.CreatedAt), sqlrecord.ToMillis(ident.UpdatedAt)
 	_, err := t.s.stmt(t.tx, t.s.txInsertIdentity).ExecContext(t.ctx,
 		id, ident.PoolID, ident.Disabled, ident.Logins == nil, created, updated)
+	if isPrimaryKeyViolation(err) && !replace {
+		return fmt.Errorf("identity %s: %w", id, storage.ErrAlreadyExists)
+	}
 	if isPrimaryKeyViolation(err) {
 		_, err = t.s.stmt(t.tx, t.s.txUpdateIdentity).ExecContext(t.ctx,
 			ident.PoolID, ident.Disabled, ident.Logins == nil, created, updated, id)

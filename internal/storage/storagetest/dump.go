@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"context"
 	"errors"
 	"iter"
 	"slices"
@@ -267,6 +268,7 @@ func testDumpImportAllOrNothing(t *testing.T, open func(*testing.T) storage.Stor
 		"empty record":             {sliceSeq(append(slices.Clone(ok), storage.Record{})), nil},
 		"two fields set":           {sliceSeq(append(slices.Clone(ok), storage.Record{Role: fullRole(acctB, "X"), Provider: minimalProvider(acctB, storage.ProviderOIDC)})), nil},
 		"duplicate role":           {sliceSeq(append(slices.Clone(ok), storage.Record{Role: dupRole}, storage.Record{Role: dupRole.Clone()})), storage.ErrAlreadyExists},
+		"duplicate identity":       {sliceSeq(append(slices.Clone(ok), storage.Record{Identity: ok[3].Identity})), storage.ErrAlreadyExists},
 		"source error": {func(yield func(storage.Record, error) bool) {
 			for _, r := range ok {
 				if !yield(r, nil) {
@@ -292,6 +294,31 @@ func testDumpImportAllOrNothing(t *testing.T, open func(*testing.T) storage.Stor
 				t.Errorf("GetKeys after a failed Import: %v, want ErrNotFound", err)
 			}
 		})
+	}
+}
+
+// An Import whose context ends midway (an operator's Ctrl-C) stops and leaves nothing.
+func testDumpImportCancelled(t *testing.T, open func(*testing.T) storage.Store) {
+	dst := open(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	pool := minimalPool(acctA, regionA)
+	recs := func(yield func(storage.Record, error) bool) {
+		if !yield(storage.Record{Pool: pool}, nil) {
+			return
+		}
+		cancel()
+		for range 100 {
+			if !yield(storage.Record{Identity: newIdentity(pool.ID)}, nil) {
+				return
+			}
+		}
+	}
+	if err := dst.Import(ctx, recs); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Import cancelled midway = %v, want context.Canceled", err)
+	}
+	if got := exportAll(t, dst); len(got) != 0 {
+		t.Errorf("a cancelled Import left %d records, want none", len(got))
 	}
 }
 

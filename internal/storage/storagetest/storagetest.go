@@ -88,6 +88,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"DumpExportFnError", testDumpExportFnError},
 		{"DumpImportNotEmpty", testDumpImportNotEmpty},
 		{"DumpImportAllOrNothing", testDumpImportAllOrNothing},
+		{"DumpImportCancelled", testDumpImportCancelled},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
