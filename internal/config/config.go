@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -203,8 +204,8 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 		// Only the scheme is echoed: the rest may hold a password, in whatever form.
 		return nil, fmt.Errorf("--database-url with scheme %q: want sqlite:<path>, postgres:// or postgresql://", scheme(c.DatabaseURL))
 	}
-	if c.DatabaseMaxConns < 0 {
-		return nil, errors.New("--database-max-conns must not be negative")
+	if c.DatabaseMaxConns < 0 || c.DatabaseMaxConns > math.MaxInt32 {
+		return nil, errors.New("--database-max-conns must be between 0 and 2147483647")
 	}
 	if c.KeyRefreshInterval < 0 {
 		return nil, errors.New("--key-refresh-interval must not be negative")

@@ -45,6 +45,7 @@ func TestRejects(t *testing.T) {
 		{"--access-key-id", "short", "--secret-access-key", "0123456789abcdef"},
 		{"--database-url", "mysql://u:hunter2@db/idpool"},
 		{"--database-max-conns", "-1"},
+		{"--database-max-conns", "4294967297"}, // would wrap to 1 as an int32
 		{"--key-refresh-interval", "-1s"},
 		{"--max-rules-per-mapping", "0"},
 		{"--max-rules-per-mapping", "401"},

@@ -23,22 +23,14 @@ import (
 	"github.com/idpool/idpool/internal/storage/sqlrecord"
 )
 
-// Options tunes the backend. Every zero field leaves the setting to the database URL's
-// pool_* parameter when it has one (pool_max_conns, pool_min_conns,
-// pool_max_conn_lifetime, pool_max_conn_idle_time, as pgxpool reads them), else to the
-// default given below. A non-zero field overrides the URL.
+// Options tunes the backend. The pool's other settings come from the database URL's
+// pool_* parameters as pgxpool reads them (pool_min_conns, pool_max_conn_lifetime,
+// pool_max_conn_idle_time, ...).
 type Options struct {
-	// MaxConns caps the pool's connections. Default max(8, 4*GOMAXPROCS): most of a
-	// request's time is spent waiting on the network, not on a CPU.
+	// MaxConns caps the pool's connections (--database-max-conns); zero leaves it to the
+	// URL's pool_max_conns, else max(8, 4*GOMAXPROCS): most of a request's time is spent
+	// waiting on the network, not on a CPU.
 	MaxConns int32
-	// MinConns is how many idle connections the pool keeps open. Default 0 (pgxpool's).
-	MinConns int32
-	// MaxConnLifetime closes connections older than this, which spreads them over the
-	// servers behind a DNS name or a pooler after a failover. Default 1h (pgxpool's).
-	MaxConnLifetime time.Duration
-	// MaxConnIdleTime closes connections idle for longer than this. Default 30m
-	// (pgxpool's).
-	MaxConnIdleTime time.Duration
 	// MaxAttempts bounds how often a transaction is run when PostgreSQL aborts it with a
 	// serialization failure or a deadlock, which concurrent writers of the same rows
 	// cause routinely at SERIALIZABLE. Default 20.
@@ -77,17 +69,8 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	case !setsMaxConns(databaseURL):
 		cfg.MaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
 	}
-	if opts.MinConns > 0 {
-		cfg.MinConns = opts.MinConns
-	}
 	if cfg.MinConns > cfg.MaxConns {
-		return nil, fmt.Errorf("postgres: MinConns %d is more than MaxConns %d", cfg.MinConns, cfg.MaxConns)
-	}
-	if opts.MaxConnLifetime > 0 {
-		cfg.MaxConnLifetime = opts.MaxConnLifetime
-	}
-	if opts.MaxConnIdleTime > 0 {
-		cfg.MaxConnIdleTime = opts.MaxConnIdleTime
+		return nil, fmt.Errorf("postgres: pool_min_conns %d is more than the %d connections allowed", cfg.MinConns, cfg.MaxConns)
 	}
 	attempts := opts.MaxAttempts
 	if attempts <= 0 {

@@ -399,12 +399,12 @@ func TestOptionsAndURL(t *testing.T) {
 	if c := fromURL.pool.Config(); c.MaxConns != 3 || c.MinConns != 1 {
 		t.Errorf("MaxConns, MinConns = %d, %d from the URL, want 3, 1", c.MaxConns, c.MinConns)
 	}
-	over := openURL(t, url+sep+"pool_max_conns=3", Options{MaxConns: 5, MinConns: 2, MaxConnLifetime: time.Minute, MaxConnIdleTime: time.Second})
-	if c := over.pool.Config(); c.MaxConns != 5 || c.MinConns != 2 || c.MaxConnLifetime != time.Minute || c.MaxConnIdleTime != time.Second {
-		t.Errorf("pool config %+v does not follow Options", c)
+	over := openURL(t, url+sep+"pool_max_conns=3&pool_max_conn_lifetime=1m", Options{MaxConns: 5})
+	if c := over.pool.Config(); c.MaxConns != 5 || c.MaxConnLifetime != time.Minute {
+		t.Errorf("pool config %+v does not follow Options and then the URL", c)
 	}
-	if _, err := Open(t.Context(), url, Options{MaxConns: 2, MinConns: 3}); err == nil {
-		t.Error("Open with MinConns above MaxConns succeeded")
+	if _, err := Open(t.Context(), url+sep+"pool_min_conns=3", Options{MaxConns: 2}); err == nil {
+		t.Error("Open with pool_min_conns above MaxConns succeeded")
 	}
 	var app string
 	if err := def.pool.QueryRow(t.Context(), `SHOW application_name`).Scan(&app); err != nil || app != "idpool" {
