@@ -69,7 +69,7 @@ type Store struct {
 	closing       chan struct{}
 	committerDone chan struct{}
 	// waiting counts the writes blocked on the committer, commits the transactions it has
-	// begun: what tests and metrics read to see batching at work.
+	// begun: what the tests read to see batching at work (no metric exports them yet).
 	waiting, commits atomic.Int64
 
 	closeOnce sync.Once
