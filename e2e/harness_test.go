@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -70,10 +71,18 @@ func startServerIn(t *testing.T, dir string, args ...string) *testServer {
 	if err := cfg.EnsureCredentials(); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// The server's warnings and errors are kept and shown when the test fails: a refusal
+	// from an external STS, say, is only in the log.
+	var logs testLog
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if os.Getenv("IDPOOL_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	t.Cleanup(func() {
+		if t.Failed() && logs.Len() > 0 {
+			t.Logf("server log (%s):\n%s", dir, logs.String())
+		}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	clock := &fakeClock{}
 	srv, err := server.New(ctx, cfg, log, server.WithClock(clock.Now))
@@ -154,3 +163,18 @@ func (c copyBodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	cp.ContentLength = int64(len(b))
 	return c.next.RoundTrip(cp)
 }
+
+// testLog is a server log a test reads when it fails.
+type testLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *testLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *testLog) Len() int       { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Len() }
+func (l *testLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
