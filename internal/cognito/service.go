@@ -66,6 +66,8 @@ type Service struct {
 	broker CredentialBroker
 	now    func() time.Time
 	log    *slog.Logger
+	// identityIDs makes identity GUIDs that increase, which keeps their inserts cheap.
+	identityIDs ids.TimeOrdered
 }
 
 // New returns a Service.
@@ -84,10 +86,10 @@ func New(c Config) *Service {
 // newID returns "<region>:<guid>", the form of pool and identity IDs.
 func (s *Service) newID() string { return s.region + ":" + ids.GUID() }
 
-// newIdentityID returns an identity ID whose GUID is time-ordered (ids.TimeOrderedGUID):
+// newIdentityID returns an identity ID whose GUID is time-ordered (ids.TimeOrdered):
 // identities are by far the most numerous records, and ordered keys keep their inserts
 // cheap. Pool IDs stay random, as AWS's are.
-func (s *Service) newIdentityID() string { return s.region + ":" + ids.TimeOrderedGUID(s.now()) }
+func (s *Service) newIdentityID() string { return s.region + ":" + s.identityIDs.Next(s.now()) }
 
 func poolNotFound(id string) error {
 	return awserr.Newf(awserr.ResourceNotFound, "IdentityPool '%s' not found.", id)
