@@ -5,19 +5,29 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 )
 
 // Group commit.
 //
 // Every write of the Store runs on the one writer connection, and with synchronous=FULL
-// each commit waits for an fsync of the write-ahead log: about a millisecond here, far
-// longer than the statements. Committing each write on its own would cap the Store at
-// one write per fsync whatever the number of clients. Instead a single goroutine takes
-// the writes that queued up while the previous commit was syncing and runs them in one
-// transaction, each inside a savepoint of its own, then commits once: one fsync for the
-// whole batch. No write is acknowledged before the commit that holds it is durable, and a
-// write whose fn fails is rolled back to its savepoint without touching the others.
+// each commit waits for an fsync of the write-ahead log, far longer than the statements.
+// Committing each write on its own would cap the Store at one write per fsync whatever
+// the number of clients. Instead a single goroutine takes the writes that queued up while
+// the previous commit was syncing and runs them in one transaction, then commits once:
+// one fsync for the whole batch. No write is acknowledged before the commit that holds it
+// is durable.
+//
+// A write whose fn fails must leave no trace, and the others of its batch must still
+// commit. Savepoints around each write would give that, but they cost: SQLite copies
+// every page a write touches into its statement journal once per savepoint, and runs two
+// more statements per write. Nearly every batch succeeds whole (new identities of GetId),
+// so a batch first runs without them; only when one of its writes fails is the
+// transaction rolled back and the batch run again with a savepoint around each write.
+// Running a write twice is within the storage contract (fn may run more than once, as a
+// PostgreSQL retry runs it again); a write that cannot (an import reads its records
+// once) is never in a batch run without savepoints.
 
 // maxBatch bounds a batch, so that one commit's latency stays bounded however deep the
 // queue gets.
@@ -31,6 +41,8 @@ type writeReq struct {
 	done chan error      // buffered: the committer never blocks on a caller
 	// panicked holds what fn panicked with, re-raised in the caller's goroutine.
 	panicked any
+	// once marks a fn that must not run twice (writeOnce).
+	once bool
 }
 
 var reqPool = sync.Pool{New: func() any { return &writeReq{done: make(chan error, 1)} }}
@@ -45,11 +57,21 @@ var errClosed = errors.New("sqlite: store closed")
 // checked just before fn runs. An error from fn is returned unchanged, which lets
 // UpdatePool hand back its updater's error as is.
 func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.enqueue(ctx, fn, false)
+}
+
+// writeOnce is write for a fn that must run at most once, such as one that consumes its
+// input as it goes: it always runs inside a savepoint of its own.
+func (s *Store) writeOnce(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.enqueue(ctx, fn, true)
+}
+
+func (s *Store) enqueue(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error, once bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	req := reqPool.Get().(*writeReq)
-	req.fn, req.ctx = fn, ctx
+	req.fn, req.ctx, req.once = fn, ctx, once
 	defer func() {
 		req.fn, req.ctx, req.panicked = nil, nil, nil
 		reqPool.Put(req)
@@ -111,15 +133,60 @@ func (s *Store) commitLoop() {
 
 // commitBatch runs the batch in one transaction and returns each request's result.
 func (s *Store) commitBatch(batch []*writeReq, errs []error) []error {
+	if len(batch) > 1 && !slices.ContainsFunc(batch, func(r *writeReq) bool { return r.once }) {
+		if out, ok := s.commitTogether(batch, errs); ok {
+			return out
+		}
+		// A write failed, its changes mixed with the others': the transaction has been
+		// rolled back. Run the batch again, each write in a savepoint of its own.
+		for _, r := range batch {
+			r.panicked = nil
+		}
+	}
+	return s.commitIsolated(batch, errs[:0])
+}
+
+// failAll returns err as the result of every request of the batch.
+func failAll(batch []*writeReq, errs []error, err error) []error {
+	errs = errs[:0]
+	for range batch {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+// commitTogether runs the batch in one transaction without savepoints. When one of its
+// writes fails it rolls the transaction back and reports false, before anything has been
+// committed.
+func (s *Store) commitTogether(batch []*writeReq, errs []error) ([]error, bool) {
+	s.commits.Add(1)
+	tx, err := s.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		return failAll(batch, errs, fmt.Errorf("sqlite: begin: %w", err)), true
+	}
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs = append(errs, err) // not run: nothing to undo
+			continue
+		}
+		if err := run(r, tx); err != nil {
+			_ = tx.Rollback()
+			return errs[:0], false
+		}
+		errs = append(errs, nil)
+	}
+	if err := tx.Commit(); err != nil {
+		return failAll(batch, errs, fmt.Errorf("sqlite: commit: %w", err)), true
+	}
+	return errs, true
+}
+
+// commitIsolated runs the batch in one transaction, each write inside a savepoint of its
+// own, so that a failed write is undone alone.
+func (s *Store) commitIsolated(batch []*writeReq, errs []error) []error {
 	ctx := context.Background()
 	s.commits.Add(1)
-	fail := func(err error) []error {
-		errs = errs[:0]
-		for range batch {
-			errs = append(errs, err)
-		}
-		return errs
-	}
+	fail := func(err error) []error { return failAll(batch, errs, err) }
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fail(fmt.Errorf("sqlite: begin: %w", err))

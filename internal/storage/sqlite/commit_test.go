@@ -2,11 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/idpool/idpool/internal/storage"
@@ -217,5 +219,68 @@ func TestConcurrentWritesShareCommits(t *testing.T) {
 	// have reached the channel when the committer drains it, and then commits apart.
 	if c := s.commits.Load() - before; c < 2 || c > 4 {
 		t.Errorf("%d commits for a blocked write and %d queued ones, want 2 (at most 4)", c, n)
+	}
+}
+
+// A batch whose writes all succeed runs each of them once, in one transaction.
+func TestBatchRunsOnceWhenAllSucceed(t *testing.T) {
+	s := openAt(t, filepath.Join(t.TempDir(), "idpool.db"))
+	ctx := t.Context()
+	pool := testPool("us-east-1:00000000-0000-0000-0000-000000000004")
+	if err := s.CreatePool(ctx, pool, 0); err != nil {
+		t.Fatal(err)
+	}
+	before := s.commits.Load()
+	release := blockWriter(t, s)
+	const n = 8
+	var runs [n]atomic.Int32
+	wg := queued(t, n, func(i int) {
+		if err := s.UpdateIdentities(ctx, func(tx storage.IdentityTx) error {
+			runs[i].Add(1)
+			return tx.Put(ctx, newIdentity(pool.ID, fmt.Sprint("once-", i)))
+		}); err != nil {
+			t.Error(err)
+		}
+	})
+	waitQueued(t, s, n)
+	release()
+	wg.Wait()
+	for i := range runs {
+		if r := runs[i].Load(); r != 1 {
+			t.Errorf("write %d ran %d times", i, r)
+		}
+	}
+	if c := s.commits.Load() - before; c > 1+n/2 {
+		t.Errorf("%d transactions for a blocked write and %d queued ones", c, n)
+	}
+}
+
+// A write that must not run twice (an import) runs once even when another write of its
+// batch fails and the batch runs again.
+func TestWriteOnceNotRepeated(t *testing.T) {
+	s := openAt(t, filepath.Join(t.TempDir(), "idpool.db"))
+	ctx := t.Context()
+	release := blockWriter(t, s)
+	var onceRuns, otherRuns atomic.Int32
+	boom := errors.New("boom")
+	wg := queued(t, 2, func(i int) {
+		if i == 0 {
+			if err := s.writeOnce(ctx, func(context.Context, *sql.Tx) error { onceRuns.Add(1); return nil }); err != nil {
+				t.Error(err)
+			}
+			return
+		}
+		if err := s.write(ctx, func(context.Context, *sql.Tx) error { otherRuns.Add(1); return boom }); !errors.Is(err, boom) {
+			t.Errorf("failing write: %v", err)
+		}
+	})
+	waitQueued(t, s, 2)
+	release()
+	wg.Wait()
+	if r := onceRuns.Load(); r != 1 {
+		t.Errorf("the write-once fn ran %d times", r)
+	}
+	if r := otherRuns.Load(); r < 1 || r > 2 {
+		t.Errorf("the failing fn ran %d times", r)
 	}
 }

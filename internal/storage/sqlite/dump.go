@@ -139,7 +139,8 @@ func eachRow(ctx context.Context, tx *sql.Tx, query string, fn func(*sql.Rows) e
 func (s *Store) Import(ctx context.Context, recs iter.Seq2[storage.Record, error]) error {
 	// The write's own context does not end with ctx (commit.go), so the loop checks ctx
 	// itself: an interrupted import rolls back instead of running to its end.
-	return s.write(ctx, func(wctx context.Context, tx *sql.Tx) error {
+	// writeOnce: recs may be readable only once.
+	return s.writeOnce(ctx, func(wctx context.Context, tx *sql.Tx) error {
 		var empty bool
 		if err := tx.QueryRowContext(wctx, sqlrecord.StoreIsEmpty).Scan(&empty); err != nil {
 			return fmt.Errorf("sqlite: import: %w", err)
