@@ -56,7 +56,8 @@ type Store struct {
 	// transaction once (Store.stmt), which reuses the writer connection's prepared
 	// statement instead of parsing again.
 	txGetIdentity, txOwnerOf, txInsertIdentity, txUpdateIdentity, txDeleteLogins, txInsertLogin, txDeleteIdentity *sql.Stmt
-	// The savepoint statements run around every write of a batch (commit.go).
+	// The savepoint statements run around each write of a batch in which one failed
+	// (commit.go).
 	savepoint, rollbackTo, release *sql.Stmt
 	// bound holds the statements above bound to boundTx, the committer's current
 	// transaction (stmt); only the committer goroutine touches them.
