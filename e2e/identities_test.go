@@ -330,6 +330,16 @@ func TestDeleteIdentitiesOfAnotherAccount(t *testing.T) {
 	}
 	_, err = other.DescribeIdentity(t.Context(), &ci.DescribeIdentityInput{IdentityId: id.IdentityId})
 	wantAPIError(t, err, "ResourceNotFoundException", "")
+	// Nor issue its developer tokens: that operation reads the pool through the server's
+	// pool cache, keyed by ID alone, after the owner's own requests have filled it.
+	for _, c := range []*ci.Client{admin, other} {
+		_, err = c.GetOpenIdTokenForDeveloperIdentity(t.Context(), &ci.GetOpenIdTokenForDeveloperIdentityInput{
+			IdentityPoolId: &pool, Logins: map[string]string{devProvider: "user-1"}})
+		if c == admin && err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantAPIError(t, err, "ResourceNotFoundException", "IdentityPool '"+pool+"' not found.")
 }
 
 func TestPrincipalTagAttributeMap(t *testing.T) {

@@ -19,7 +19,13 @@ var errWrongDeveloperProvider = awserr.New(awserr.InvalidParameter, "This identi
 // GetOpenIdTokenForDeveloperIdentity registers or finds the identity of a developer
 // user, links any other logins given alongside, and issues its token.
 func (s *Service) GetOpenIdTokenForDeveloperIdentity(ctx context.Context, c Caller, in *api.GetOpenIdTokenForDeveloperIdentityInput) (*api.GetOpenIdTokenForDeveloperIdentityResponse, error) {
-	p, err := s.store.GetPool(ctx, c.AccountID, in.IdentityPoolId)
+	// Read by ID, as the public operations read it (the server caches it briefly): this is
+	// the hot path of apps with developer-authenticated users. Another account's pool does
+	// not exist for the caller.
+	p, err := s.store.GetPoolByID(ctx, in.IdentityPoolId)
+	if err == nil && p.AccountID != c.AccountID {
+		err = storage.ErrNotFound
+	}
 	if err != nil {
 		return nil, storageErr(err, in.IdentityPoolId)
 	}

@@ -8,8 +8,8 @@ import (
 )
 
 // cognitoStore is the store as the Cognito API sees it. GetPoolByID, which only GetId and
-// the credentials and token requests call, is served from a short-lived cache: the pool
-// read was a sixth of their CPU. This node's pool writes (UpdatePool, DeletePool) forget
+// the credentials and token requests call (GetOpenIdTokenForDeveloperIdentity among them),
+// is served from a short-lived cache: the pool read was a sixth of their CPU. This node's pool writes (UpdatePool, DeletePool) forget
 // the pool at once; a pool created here was never cached, as a missing pool is not
 // remembered.
 type cognitoStore struct {
