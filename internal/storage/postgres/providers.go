@@ -58,15 +58,8 @@ func (s *Store) ListProviders(ctx context.Context, accountID, kind string) ([]*s
 		return nil, fmt.Errorf("postgres: list providers: %w", err)
 	}
 	defer rows.Close()
-	var out []*storage.IAMProvider
-	for rows.Next() {
-		p, err := scanRecord(rows, new(sqlrecord.ProviderRow), "")
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := sqlrecord.ReadAll(rows, func() sqlrecord.Row[storage.IAMProvider] { return new(sqlrecord.ProviderRow) })
+	if err != nil {
 		return nil, fmt.Errorf("postgres: list providers: %w", err)
 	}
 	return out, nil

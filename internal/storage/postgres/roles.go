@@ -62,15 +62,8 @@ func (s *Store) ListRoles(ctx context.Context, accountID string) ([]*storage.Rol
 		return nil, fmt.Errorf("postgres: list roles: %w", err)
 	}
 	defer rows.Close()
-	var out []*storage.Role
-	for rows.Next() {
-		r, err := scanRecord(rows, new(sqlrecord.RoleRow), "")
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := sqlrecord.ReadAll(rows, func() sqlrecord.Row[storage.Role] { return new(sqlrecord.RoleRow) })
+	if err != nil {
 		return nil, fmt.Errorf("postgres: list roles: %w", err)
 	}
 	return out, nil

@@ -281,15 +281,5 @@ func (t *identityTx) Delete(_ context.Context, identityID string) error {
 		return sql.ErrTxDone
 	}
 	res, err := t.s.stmt(t.tx, t.s.txDeleteIdentity).ExecContext(t.ctx, identityID)
-	if err != nil {
-		return fmt.Errorf("sqlite: delete identity %s: %w", identityID, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlite: delete identity %s: %w", identityID, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("sqlite: identity %s: %w", identityID, storage.ErrNotFound)
-	}
-	return nil
+	return deleted(res, err, "identity", identityID)
 }

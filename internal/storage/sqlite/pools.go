@@ -106,17 +106,7 @@ func (s *Store) UpdatePool(ctx context.Context, accountID, poolID string, fn fun
 func (s *Store) DeletePool(ctx context.Context, accountID, poolID string) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM identity_pools WHERE id = ? AND account_id = ?`, poolID, accountID)
-		if err != nil {
-			return fmt.Errorf("sqlite: delete pool %s: %w", poolID, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("sqlite: delete pool %s: %w", poolID, err)
-		}
-		if n == 0 {
-			return fmt.Errorf("sqlite: pool %s: %w", poolID, storage.ErrNotFound)
-		}
-		return nil
+		return deleted(res, err, "pool", poolID)
 	})
 }
 

@@ -57,15 +57,8 @@ func (s *Store) ListProviders(ctx context.Context, accountID, kind string) ([]*s
 		return nil, fmt.Errorf("sqlite: list providers: %w", err)
 	}
 	defer rows.Close()
-	var out []*storage.IAMProvider
-	for rows.Next() {
-		p, err := scanRecord(rows, new(sqlrecord.ProviderRow), "")
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := sqlrecord.ReadAll(rows, func() sqlrecord.Row[storage.IAMProvider] { return new(sqlrecord.ProviderRow) })
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: list providers: %w", err)
 	}
 	return out, nil
@@ -104,16 +97,6 @@ func (s *Store) UpdateProvider(ctx context.Context, accountID, arn string, fn fu
 func (s *Store) DeleteProvider(ctx context.Context, accountID, arn string) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM iam_providers WHERE arn = ? AND account_id = ?`, arn, accountID)
-		if err != nil {
-			return fmt.Errorf("sqlite: delete provider %s: %w", arn, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("sqlite: delete provider %s: %w", arn, err)
-		}
-		if n == 0 {
-			return fmt.Errorf("sqlite: provider %s: %w", arn, storage.ErrNotFound)
-		}
-		return nil
+		return deleted(res, err, "provider", arn)
 	})
 }

@@ -57,15 +57,8 @@ func (s *Store) ListRoles(ctx context.Context, accountID string) ([]*storage.Rol
 		return nil, fmt.Errorf("sqlite: list roles: %w", err)
 	}
 	defer rows.Close()
-	var out []*storage.Role
-	for rows.Next() {
-		r, err := scanRecord(rows, new(sqlrecord.RoleRow), "")
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := sqlrecord.ReadAll(rows, func() sqlrecord.Row[storage.Role] { return new(sqlrecord.RoleRow) })
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: list roles: %w", err)
 	}
 	return out, nil
@@ -76,16 +69,6 @@ func (s *Store) ListRoles(ctx context.Context, accountID string) ([]*storage.Rol
 func (s *Store) DeleteRole(ctx context.Context, accountID, name string) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM iam_roles WHERE account_id = ? AND name = ?`, accountID, name)
-		if err != nil {
-			return fmt.Errorf("sqlite: delete role %s: %w", name, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("sqlite: delete role %s: %w", name, err)
-		}
-		if n == 0 {
-			return fmt.Errorf("sqlite: role %s: %w", name, storage.ErrNotFound)
-		}
-		return nil
+		return deleted(res, err, "role", name)
 	})
 }

@@ -324,6 +324,21 @@ func scanRecord[T any](row sqlrecord.RowScanner, r sqlrecord.Row[T], key string)
 	return rec, nil
 }
 
+// deleted checks the outcome of a DELETE of one record by its key: storage.ErrNotFound
+// when no row matched. kind and key name the record in errors.
+func deleted(res sql.Result, err error, kind, key string) error {
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil && n == 0 {
+			return fmt.Errorf("sqlite: %s %s: %w", kind, key, storage.ErrNotFound)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: delete %s %s: %w", kind, key, err)
+	}
+	return nil
+}
+
 // pointRead returns the context for a read of a few rows by key (GetPool, GetPoolByID,
 // GetIdentity, FindLogin): ctx without its cancellation, unless it has already ended.
 //

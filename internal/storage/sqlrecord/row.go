@@ -11,6 +11,13 @@ import (
 // *sql.Rows of database/sql, pgx.Row and pgx.Rows of pgx.
 type RowScanner interface{ Scan(dest ...any) error }
 
+// Rows is a query's whole result, as both drivers hand it out: *sql.Rows, pgx.Rows.
+type Rows interface {
+	RowScanner
+	Next() bool
+	Err() error
+}
+
 // Row reads a record of one kind from a row of that kind's columns (PoolColumns,
 // ProviderColumns or RoleColumns): it is a new PoolRow, CachedPoolRow, ProviderRow or
 // RoleRow, handed to ReadRecord. A Row reads one row: the record it makes is part of it.
@@ -42,4 +49,22 @@ func ReadRecord[T any](row RowScanner, r Row[T], key string, noRows error) (*T, 
 		return nil, fmt.Errorf("decode %s %s: %w", r.kind(), r.key(), err)
 	}
 	return rec, nil
+}
+
+// ReadAll reads a record from every row of rows, each through a Row that newRow makes, for
+// the lists (ListProviders, ListRoles). No row gives nil. The caller closes rows. The
+// errors carry no backend prefix.
+func ReadAll[T any](rows Rows, newRow func() Row[T]) ([]*T, error) {
+	var out []*T
+	for rows.Next() {
+		rec, err := ReadRecord(rows, newRow(), "", nil) // a row of a list cannot be missing
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
