@@ -40,7 +40,9 @@ type PoolStore interface {
 	GetPool(ctx context.Context, accountID, poolID string) (*Pool, error)
 	// UpdatePool loads the pool, calls fn on a copy inside one transaction and stores what
 	// fn left in it. An error from fn aborts the update and is returned as is. The stored
-	// pool is returned. AccountID, Region, ID and CreatedAt cannot be changed by fn.
+	// pool is returned. AccountID, Region, ID and CreatedAt cannot be changed by fn. As
+	// with UpdateIdentities, fn may run more than once (each time on a fresh copy), so it
+	// must not have effects beyond the copy it is given.
 	UpdatePool(ctx context.Context, accountID, poolID string, fn func(*Pool) error) (*Pool, error)
 	// DeletePool removes the pool and everything that belongs to it, or ErrNotFound.
 	DeletePool(ctx context.Context, accountID, poolID string) error
@@ -177,7 +179,7 @@ type KeyStore interface {
 	// UpdateKeys calls fn with the current keys (nil when there are none) inside one
 	// transaction and stores what it returns: a compare-and-swap, so that nodes racing to
 	// rotate see each other's result instead of overwriting it. Returning (nil, nil) leaves
-	// the keys unchanged. The stored keys are returned.
+	// the keys unchanged. The stored keys are returned. fn may run more than once.
 	UpdateKeys(ctx context.Context, fn func(current *Keys) (*Keys, error)) (*Keys, error)
 }
 
@@ -216,7 +218,8 @@ type ProviderStore interface {
 	// ListProviders returns the account's providers of one kind, ordered by ARN.
 	ListProviders(ctx context.Context, accountID, kind string) ([]*IAMProvider, error)
 	// UpdateProvider runs fn on a copy inside one transaction and stores the result, as
-	// UpdatePool does. AccountID, ARN, Kind and CreatedAt cannot be changed by fn.
+	// UpdatePool does (fn may run more than once). AccountID, ARN, Kind and CreatedAt
+	// cannot be changed by fn.
 	UpdateProvider(ctx context.Context, accountID, arn string, fn func(*IAMProvider) error) (*IAMProvider, error)
 	// DeleteProvider removes the provider, or ErrNotFound.
 	DeleteProvider(ctx context.Context, accountID, arn string) error

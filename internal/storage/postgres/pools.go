@@ -76,7 +76,7 @@ func (s *Store) GetPoolByID(ctx context.Context, poolID string) (*storage.Pool, 
 
 // UpdatePool implements storage.PoolStore. The row is locked FOR UPDATE before fn sees
 // it, so concurrent updates of a pool run one after the other, each on what the previous
-// one stored, and fn runs once. fn holds a connection and the row lock while it runs: it
+// one stored, and fn runs once here. fn holds a connection and the row lock while it runs: it
 // must not block or call back into the Store.
 func (s *Store) UpdatePool(ctx context.Context, accountID, poolID string, fn func(*storage.Pool) error) (*storage.Pool, error) {
 	if !storable(accountID, poolID) {

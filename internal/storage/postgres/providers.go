@@ -66,7 +66,7 @@ func (s *Store) ListProviders(ctx context.Context, accountID, kind string) ([]*s
 }
 
 // UpdateProvider implements storage.ProviderStore. As in UpdatePool, the row is locked
-// FOR UPDATE before fn sees it: concurrent updates queue, and fn runs once. fn must not
+// FOR UPDATE before fn sees it: concurrent updates queue, and fn runs once here. fn must not
 // block or call back into the Store.
 func (s *Store) UpdateProvider(ctx context.Context, accountID, arn string, fn func(*storage.IAMProvider) error) (*storage.IAMProvider, error) {
 	if !storable(accountID, arn) {

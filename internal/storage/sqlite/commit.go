@@ -25,9 +25,10 @@ import (
 // more statements per write. Nearly every batch succeeds whole (new identities of GetId),
 // so a batch first runs without them; only when one of its writes fails is the
 // transaction rolled back and the batch run again with a savepoint around each write.
-// Running a write twice is within the storage contract (fn may run more than once, as a
-// PostgreSQL retry runs it again); a write that cannot (an import reads its records
-// once) is never in a batch run without savepoints.
+// Running a write twice is within the storage contract (every updater may run more than
+// once, as a PostgreSQL retry runs it again); a write that cannot (an import reads its
+// records once) never runs in a batch without savepoints, so it runs once. A failing
+// write thus costs its whole batch a second run; the batch's fsync still dominates.
 
 // maxBatch bounds a batch, so that one commit's latency stays bounded however deep the
 // queue gets.
@@ -61,7 +62,8 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.
 }
 
 // writeOnce is write for a fn that must run at most once, such as one that consumes its
-// input as it goes: it always runs inside a savepoint of its own.
+// input as it goes: its batch runs with a savepoint around each write from the start (or
+// without one when the batch is only this write), never twice.
 func (s *Store) writeOnce(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	return s.enqueue(ctx, fn, true)
 }
@@ -256,6 +258,11 @@ var errPanicked = errors.New("sqlite: write panicked")
 
 // run calls the request's fn, turning a panic into errPanicked (the savepoint or the
 // transaction is then rolled back like any failure) so that the committer survives it.
+//
+// An fn must return the errors of its statements, or at least those it does not expect:
+// after some (SQLITE_FULL, IOERR, NOMEM) SQLite has rolled the whole transaction back,
+// and an fn that went on would run its statements, and its batch's next writes, outside
+// any transaction. Today's fns swallow only "no row" and a primary-key violation.
 func run(r *writeReq, tx *sql.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {

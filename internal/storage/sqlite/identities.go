@@ -163,10 +163,10 @@ func (s *Store) ListIdentities(ctx context.Context, poolID, afterID string, limi
 
 // UpdateIdentities implements storage.IdentityStore. fn runs inside one IMMEDIATE
 // transaction on the writer connection, like UpdatePool's updater: every other write of
-// this Store waits for it, so it must not block or call back into the Store. It never
-// needs to retry: the write lock is held from BEGIN, so nothing fn reads can change under
-// it. A panic in fn rolls back its writes, and only its own (commit.go), and goes on in
-// the caller's goroutine.
+// this Store waits for it, so it must not block or call back into the Store. Nothing fn
+// reads can change under it (the write lock is held from BEGIN), but fn runs a second
+// time when another write of its batch fails (commit.go). A panic in fn rolls back its
+// writes, and only its own, and goes on in the caller's goroutine.
 func (s *Store) UpdateIdentities(ctx context.Context, fn func(tx storage.IdentityTx) error) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		itx := &identityTx{s: s, tx: tx, ctx: ctx}
