@@ -39,7 +39,7 @@ type TimeOrdered struct {
 
 // Next returns the next GUID for the time now.
 func (g *TimeOrdered) Next(now time.Time) string {
-	ns := now.UnixNano()
+	ns := max(now.UnixNano(), 0) // a clock before 1970 would wrap the stamp
 	stamp := uint64(ns/1e6)<<12 | uint64(ns%1e6*4096/1e6)
 	for {
 		last := g.last.Load()

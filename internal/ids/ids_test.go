@@ -35,6 +35,10 @@ func TestTimeOrdered(t *testing.T) {
 	if got, want := first[15:18], fmt.Sprintf("%03x", 2048); got != want {
 		t.Errorf("fraction %s, want %s (half a millisecond)", got, want)
 	}
+	// A clock before 1970 gives the epoch, not a wrapped stamp.
+	if early := (&TimeOrdered{}).Next(time.Unix(-5, 0)); !re.MatchString(early) || early[:13] != "00000000-0000" {
+		t.Errorf("before 1970: %q", early)
+	}
 	// The same instant, or a clock that went back, still gives larger IDs.
 	prev := first
 	for _, now := range []time.Time{at, at, at.Add(-time.Second), at.Add(time.Nanosecond)} {
