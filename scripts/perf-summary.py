@@ -54,19 +54,22 @@ for s in scenarios:
                   f"{ms(lat['p50'])} | {ms(lat['p90'])} | {ms(lat['p99'])} | {o['errors']} | {ratio} |")
 
 # The alternating rounds: each token run against the mean of the ceilings just before
-# and just after it.
+# and just after it. A round that failed or had errors is left out, and said so.
 rate = lambda r: r["operations"][0]["requests_per_second"]
-ratios = []
-i = 1
-while load(f"ratio-token-{i}") and load(f"ratio-sign-{i}") and load(f"ratio-sign-{i + 1}"):
+rounds = sorted(int(f[len("ratio-token-"):-len(".json")]) for f in os.listdir(out)
+                if f.startswith("ratio-token-") and f.endswith(".json"))
+kept, left = [], []
+for i in rounds:
     t, before, after = load(f"ratio-token-{i}"), load(f"ratio-sign-{i}"), load(f"ratio-sign-{i + 1}")
-    if t["operations"][0]["errors"] == 0:
-        ratios.append((rate(t), (rate(before) + rate(after)) / 2))
-    i += 1
-if ratios:
-    each = sorted(tok / ceil for tok, ceil in ratios)
-    median = each[len(each) // 2] if len(each) % 2 else (each[len(each) // 2 - 1] + each[len(each) // 2]) / 2
-    print(f"\nToken issuance on SQLite against the signing ceiling, {len(ratios)} alternating rounds of 4 s: "
-          f"median **{median:.0%}** (each: {', '.join(f'{r:.0%}' for r in each)}; "
-          f"token {', '.join(f'{tok:,.0f}' for tok, _ in ratios)}/s against ceilings "
-          f"{', '.join(f'{c:,.0f}' for _, c in ratios)}/s)")
+    if t and before and after and t["operations"][0]["errors"] == 0:
+        kept.append((i, rate(t), (rate(before) + rate(after)) / 2))
+    else:
+        left.append(i)
+if kept or left:
+    each = sorted(tok / ceil for _, tok, ceil in kept)
+    n = len(each)
+    median = (each[n // 2] if n % 2 else (each[n // 2 - 1] + each[n // 2]) / 2) if n else None
+    print(f"\nToken issuance on SQLite against the signing ceiling, alternating rounds of 4 s: "
+          + (f"median **{median:.0%}** of {n} rounds; " if n else "no round usable; ")
+          + "; ".join(f"round {i}: {tok:,.0f}/s against {ceil:,.0f}/s, {tok / ceil:.0%}" for i, tok, ceil in kept)
+          + (f"; left out (failed or with errors): rounds {', '.join(map(str, left))}" if left else ""))

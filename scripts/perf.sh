@@ -43,13 +43,14 @@ wait_ready() { # url
   echo "not ready: $1" >&2; return 1
 }
 
-declare -A URL
+declare -A URL PID
 serve_idpool() { # name port extra-args...
   local name=$1 port=$2; shift 2
   "$IDPOOL" serve --listen "127.0.0.1:$port" --data-dir "$OUT/work/$name" --log-level warn \
     --access-key-id "$AWS_ACCESS_KEY_ID" --secret-access-key "$AWS_SECRET_ACCESS_KEY" "$@" \
     >"$OUT/work/$name.log" 2>&1 &
   pids+=($!)
+  PID[$name]=$!
   URL[$name]="http://127.0.0.1:$port"
   wait_ready "${URL[$name]}/readyz"
 }
@@ -69,7 +70,7 @@ for t in $TARGETS; do
   moto)
     python3 -m moto.server -p 4703 >"$OUT/work/moto.log" 2>&1 &
     pids+=($!)
-    MOTO_PID=$!
+    PID[moto]=$!
     URL[moto]="http://127.0.0.1:4703"
     wait_ready "${URL[moto]}/moto-api/"
     ;;
@@ -97,15 +98,28 @@ done
 # ceiling's (sign, token, sign, ... sign): each token run is compared with the mean of
 # the two ceilings around it, seconds apart, so the machine's drift hardly moves the ratio.
 if [[ " $SCENARIOS " == *" token "* && " $TARGETS " == *" sqlite "* ]]; then
-  # idpool alone, as the ceiling is measured alone: the other targets stop first.
-  if [ -n "${MOTO_PID:-}" ]; then kill "$MOTO_PID" 2>/dev/null || true; fi
-  if [ -n "${PGDATA:-}" ]; then runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null || true; fi
-  echo "== token against the signing ceiling, ${TOKEN_ROUNDS:-5} alternating rounds" >&2
-  for i in $(seq 1 "${TOKEN_ROUNDS:-5}"); do
-    "$IDPOOL" bench --scenario sign -c "$CLIENTS" --duration 4s --json >"$OUT/ratio-sign-$i.json"
-    "$IDPOOL" bench --endpoint "${URL[sqlite]}" --scenario token -c "$CLIENTS" --duration 4s --json \
-      >"$OUT/ratio-token-$i.json" 2>"$OUT/work/ratio-token-$i.err"
+  # idpool on SQLite alone, as the ceiling is measured alone: the other targets stop first.
+  for t in $TARGETS; do
+    if [ "$t" != sqlite ] && [ -n "${PID[$t]:-}" ]; then
+      kill "${PID[$t]}" 2>/dev/null || true
+      wait "${PID[$t]}" 2>/dev/null || true
+      keep=()
+      for p in "${pids[@]}"; do [ "$p" = "${PID[$t]}" ] || keep+=("$p"); done
+      pids=("${keep[@]}")
+    fi
   done
-  "$IDPOOL" bench --scenario sign -c "$CLIENTS" --duration 4s --json >"$OUT/ratio-sign-$((${TOKEN_ROUNDS:-5} + 1)).json"
+  if [ -n "${PGDATA:-}" ]; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null || true
+    PGDATA=
+  fi
+  echo "== token against the signing ceiling, ${TOKEN_ROUNDS:-5} alternating rounds" >&2
+  rsign() { "$IDPOOL" bench --scenario sign -c "$CLIENTS" --duration 4s --json >"$OUT/ratio-sign-$1.json"; }
+  for i in $(seq 1 "${TOKEN_ROUNDS:-5}"); do
+    rsign "$i"
+    "$IDPOOL" bench --endpoint "${URL[sqlite]}" --scenario token -c "$CLIENTS" --duration 4s --json \
+      >"$OUT/ratio-token-$i.json" 2>"$OUT/work/ratio-token-$i.err" ||
+      echo "   (round $i failed: $(tail -1 "$OUT/work/ratio-token-$i.err"))" >&2
+  done
+  rsign $((${TOKEN_ROUNDS:-5} + 1))
 fi
 python3 scripts/perf-summary.py "$OUT" | tee "$OUT/summary.md"
