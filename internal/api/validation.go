@@ -2,7 +2,6 @@ package api
 
 import (
 	"reflect"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -79,8 +78,8 @@ const redacted = "*** Sensitive Data Redacted ***"
 // declares none.
 type strRule struct {
 	min, max  int
-	pattern   string         // as in the model, for messages
-	re        *regexp.Regexp // anchored translation of pattern
+	pattern   string           // as in the model, for messages
+	re        *compiledPattern // anchored translation of pattern
 	enum      []string
 	sensitive bool
 }

@@ -4,7 +4,6 @@ package api
 
 import (
 	"maps"
-	"regexp"
 	"slices"
 )
 
@@ -12,27 +11,27 @@ import (
 // match the model pattern as a whole, as Java's Matcher.matches does.
 var (
 	ruleARNString                       = strRule{min: 20, max: 2048}
-	ruleAccountId                       = strRule{min: 1, max: 15, pattern: `\d+`, re: regexp.MustCompile(`^(?:\d+)$`)}
+	ruleAccountId                       = strRule{min: 1, max: 15, pattern: `\d+`, re: compilePattern(`^(?:\d+)$`)}
 	ruleAmbiguousRoleResolutionType     = strRule{min: -1, max: -1, enum: []string{`AuthenticatedRole`, `Deny`}}
-	ruleClaimName                       = strRule{min: 1, max: 64, pattern: `[\p{L}\p{M}\p{S}\p{N}\p{P}]+`, re: regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}]+)$`)}
+	ruleClaimName                       = strRule{min: 1, max: 64, pattern: `[\p{L}\p{M}\p{S}\p{N}\p{P}]+`, re: compilePattern(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}]+)$`)}
 	ruleClaimValue                      = strRule{min: 1, max: 128}
-	ruleCognitoIdentityProviderClientId = strRule{min: 1, max: 128, pattern: `[\w_]+`, re: regexp.MustCompile(`^(?:[\w_]+)$`)}
-	ruleCognitoIdentityProviderName     = strRule{min: 1, max: 128, pattern: `[\w._:/-]+`, re: regexp.MustCompile(`^(?:[\w._:/-]+)$`)}
-	ruleDeveloperProviderName           = strRule{min: 1, max: 128, pattern: `[\w._-]+`, re: regexp.MustCompile(`^(?:[\w._-]+)$`)}
+	ruleCognitoIdentityProviderClientId = strRule{min: 1, max: 128, pattern: `[\w_]+`, re: compilePattern(`^(?:[\w_]+)$`)}
+	ruleCognitoIdentityProviderName     = strRule{min: 1, max: 128, pattern: `[\w._:/-]+`, re: compilePattern(`^(?:[\w._:/-]+)$`)}
+	ruleDeveloperProviderName           = strRule{min: 1, max: 128, pattern: `[\w._-]+`, re: compilePattern(`^(?:[\w._-]+)$`)}
 	ruleDeveloperUserIdentifier         = strRule{min: 1, max: 1024}
-	ruleIdentityId                      = strRule{min: 1, max: 55, pattern: `[\w-]+:[0-9a-f-]+`, re: regexp.MustCompile(`^(?:[\w-]+:[0-9a-f-]+)$`)}
-	ruleIdentityPoolId                  = strRule{min: 1, max: 55, pattern: `[\w-]+:[0-9a-f-]+`, re: regexp.MustCompile(`^(?:[\w-]+:[0-9a-f-]+)$`)}
-	ruleIdentityPoolName                = strRule{min: 1, max: 128, pattern: `[\w\s+=,.@-]+`, re: regexp.MustCompile(`^(?:[\w\s\x0B+=,.@-]+)$`)}
-	ruleIdentityProviderId              = strRule{min: 1, max: 128, pattern: `[\w.;_/-]+`, re: regexp.MustCompile(`^(?:[\w.;_/-]+)$`)}
+	ruleIdentityId                      = strRule{min: 1, max: 55, pattern: `[\w-]+:[0-9a-f-]+`, re: compilePattern(`^(?:[\w-]+:[0-9a-f-]+)$`)}
+	ruleIdentityPoolId                  = strRule{min: 1, max: 55, pattern: `[\w-]+:[0-9a-f-]+`, re: compilePattern(`^(?:[\w-]+:[0-9a-f-]+)$`)}
+	ruleIdentityPoolName                = strRule{min: 1, max: 128, pattern: `[\w\s+=,.@-]+`, re: compilePattern(`^(?:[\w\s\x0B+=,.@-]+)$`)}
+	ruleIdentityProviderId              = strRule{min: 1, max: 128, pattern: `[\w.;_/-]+`, re: compilePattern(`^(?:[\w.;_/-]+)$`)}
 	ruleIdentityProviderName            = strRule{min: 1, max: 128}
 	ruleIdentityProviderToken           = strRule{min: 1, max: 50000, sensitive: true}
 	ruleMappingRuleMatchType            = strRule{min: -1, max: -1, enum: []string{`Equals`, `Contains`, `StartsWith`, `NotEqual`}}
-	rulePaginationKey                   = strRule{min: 1, max: 65535, pattern: `[\S]+`, re: regexp.MustCompile(`^(?:[^\s\x0B]+)$`)}
+	rulePaginationKey                   = strRule{min: 1, max: 65535, pattern: `[\S]+`, re: compilePattern(`^(?:[^\s\x0B]+)$`)}
 	rulePrincipalTagID                  = strRule{min: 1, max: 128}
 	rulePrincipalTagValue               = strRule{min: 1, max: 256}
 	ruleQueryLimit                      = numRule{min: 1, hasMin: true, max: 60, hasMax: true}
 	ruleRoleMappingType                 = strRule{min: -1, max: -1, enum: []string{`Token`, `Rules`}}
-	ruleRoleType                        = strRule{min: 1, max: 128, pattern: `(un)?authenticated`, re: regexp.MustCompile(`^(?:(un)?authenticated)$`)}
+	ruleRoleType                        = strRule{min: 1, max: 128, pattern: `(un)?authenticated`, re: compilePattern(`^(?:(un)?authenticated)$`)}
 	ruleTagKeysType                     = strRule{min: 1, max: 128}
 	ruleTagValueType                    = strRule{min: 0, max: 256}
 	ruleTokenDuration                   = numRule{min: 1, hasMin: true, max: 86400, hasMax: true}

@@ -689,9 +689,6 @@ func (g *generator) validate() ([]byte, error) {
 	if v.needSort {
 		v.b.WriteString("\t\"maps\"\n")
 	}
-	if len(v.rules) > 0 {
-		v.b.WriteString("\t\"regexp\"\n")
-	}
 	if v.needSort {
 		v.b.WriteString("\t\"slices\"\n")
 	}
@@ -780,7 +777,7 @@ func (v *validateGen) genRules() {
 		case "string":
 			fmt.Fprintf(&v.b, "\t%s = strRule{min: %s, max: %s", ruleVar(n), bound(s.min), bound(s.max))
 			if s.pattern != "" {
-				fmt.Fprintf(&v.b, ", pattern: %s, re: regexp.MustCompile(%s)", goString(s.pattern), goString(anchored(s.pattern)))
+				fmt.Fprintf(&v.b, ", pattern: %s, re: compilePattern(%s)", goString(s.pattern), goString(anchored(s.pattern)))
 			}
 			if len(s.enum) > 0 {
 				v.b.WriteString(", enum: []string{")
