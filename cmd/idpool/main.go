@@ -18,6 +18,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/idpool/idpool/internal/bench"
@@ -100,6 +101,7 @@ func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 		log.Error("preparing admin credentials", "err", err)
 		return 1
 	}
+	tuneGC(getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -123,6 +125,23 @@ func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// serverGCPercent is the collector's target for a serving node, unless GOGC says
+// otherwise. A node's live heap is small (caches, connections: a few MiB) and nearly all
+// it allocates is a request's garbage, so Go's default of collecting at twice the live
+// heap collected thousands of times a second under load. At five times it, GetId's server
+// CPU fell by 4 to 8 % for 13 MiB more memory (30 → 43 MiB RSS under load).
+const serverGCPercent = 400
+
+// tuneGC sets the collector's target for serve when the operator has not set GOGC, and
+// returns the target in force (-1: GOGC's).
+func tuneGC(getenv func(string) string) int {
+	if getenv("GOGC") != "" {
+		return -1
+	}
+	debug.SetGCPercent(serverGCPercent)
+	return serverGCPercent
 }
 
 func rotateKeys(args []string, getenv func(string) string, stdout, stderr io.Writer) int {

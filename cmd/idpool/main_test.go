@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -74,5 +75,17 @@ func TestExportImport(t *testing.T) {
 	}
 	if code := run([]string{"export", "--file"}, noEnv, &out, &errb); code != 2 {
 		t.Errorf("--file without a value: %d, want 2", code)
+	}
+}
+
+// serve collects at five times the live heap unless the operator set GOGC.
+func TestTuneGC(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	if got := tuneGC(func(string) string { return "50" }); got != -1 || debug.SetGCPercent(100) != 100 {
+		t.Errorf("GOGC=50: tuneGC %d changed the target", got)
+	}
+	if got := tuneGC(func(string) string { return "" }); got != serverGCPercent || debug.SetGCPercent(100) != serverGCPercent {
+		t.Errorf("GOGC unset: tuneGC %d", got)
 	}
 }
