@@ -131,7 +131,7 @@ func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 // otherwise. A node's live heap is small (caches, connections: a few MiB) and nearly all
 // it allocates is a request's garbage, so Go's default of collecting at twice the live
 // heap collected thousands of times a second under load. At five times it, GetId's server
-// CPU fell by 4 to 8 % for 13 MiB more memory (30 → 43 MiB RSS under load).
+// CPU fell by 3 to 9 % for 13 MiB more memory (30 → 43 MiB RSS under load).
 const serverGCPercent = 400
 
 // tuneGC sets the collector's target for serve when the operator has not set GOGC, and
