@@ -27,7 +27,7 @@ import (
 // transaction rolled back and the batch run again with a savepoint around each write.
 // Running a write twice is within the storage contract (every updater may run more than
 // once, as a PostgreSQL retry runs it again); a write that cannot (an import reads its
-// records once) never runs in a batch without savepoints, so it runs once. A failing
+// records once) never shares a transaction without savepoints, so it runs once. A failing
 // write thus costs its whole batch a second run; the batch's fsync still dominates.
 
 // maxBatch bounds a batch, so that one commit's latency stays bounded however deep the
@@ -62,8 +62,8 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.
 }
 
 // writeOnce is write for a fn that must run at most once, such as one that consumes its
-// input as it goes: its batch runs with a savepoint around each write from the start (or
-// without one when the batch is only this write), never twice.
+// input as it goes: a batch holding it runs with a savepoint around each write from the
+// start (unless it is the batch's only write), never twice.
 func (s *Store) writeOnce(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	return s.enqueue(ctx, fn, true)
 }
@@ -135,7 +135,7 @@ func (s *Store) commitLoop() {
 
 // commitBatch runs the batch in one transaction and returns each request's result.
 func (s *Store) commitBatch(batch []*writeReq, errs []error) []error {
-	if len(batch) > 1 && !slices.ContainsFunc(batch, func(r *writeReq) bool { return r.once }) {
+	if len(batch) == 1 || !slices.ContainsFunc(batch, func(r *writeReq) bool { return r.once }) {
 		if out, ok := s.commitTogether(batch, errs); ok {
 			return out
 		}
@@ -158,8 +158,8 @@ func failAll(batch []*writeReq, errs []error, err error) []error {
 }
 
 // commitTogether runs the batch in one transaction without savepoints. When one of its
-// writes fails it rolls the transaction back and reports false, before anything has been
-// committed.
+// writes fails it rolls the transaction back and, before anything has been committed,
+// reports false; unless the batch is that write alone, whose failure is then its answer.
 func (s *Store) commitTogether(batch []*writeReq, errs []error) ([]error, bool) {
 	s.commits.Add(1)
 	tx, err := s.w.BeginTx(context.Background(), nil)
@@ -173,6 +173,9 @@ func (s *Store) commitTogether(batch []*writeReq, errs []error) ([]error, bool) 
 		}
 		if err := run(r, tx); err != nil {
 			_ = tx.Rollback()
+			if len(batch) == 1 {
+				return append(errs, err), true
+			}
 			return errs[:0], false
 		}
 		errs = append(errs, nil)
@@ -192,22 +195,6 @@ func (s *Store) commitIsolated(batch []*writeReq, errs []error) []error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fail(fmt.Errorf("sqlite: begin: %w", err))
-	}
-	// A batch of one needs no savepoint: its failure rolls the transaction back.
-	if len(batch) == 1 {
-		r := batch[0]
-		if err := r.ctx.Err(); err != nil {
-			_ = tx.Rollback()
-			return append(errs, err)
-		}
-		if err := run(r, tx); err != nil {
-			_ = tx.Rollback()
-			return append(errs, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return append(errs, fmt.Errorf("sqlite: commit: %w", err))
-		}
-		return append(errs, nil)
 	}
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
