@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/idpool/idpool/internal/config"
+	"github.com/idpool/idpool/internal/logbuf"
 	"github.com/idpool/idpool/internal/server"
 )
 
@@ -73,7 +73,7 @@ func startServerIn(t *testing.T, dir string, args ...string) *testServer {
 	}
 	// The server's warnings and errors are kept and shown when the test fails: a refusal
 	// from an external STS, say, is only in the log.
-	var logs testLog
+	var logs logbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if os.Getenv("IDPOOL_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -163,18 +163,3 @@ func (c copyBodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	cp.ContentLength = int64(len(b))
 	return c.next.RoundTrip(cp)
 }
-
-// testLog is a server log a test reads when it fails.
-type testLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *testLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *testLog) Len() int       { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Len() }
-func (l *testLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }

@@ -1,7 +1,6 @@
 package iam
 
 import (
-	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -23,6 +22,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/idpool/idpool/internal/awsquery"
+	"github.com/idpool/idpool/internal/logbuf"
 	"github.com/idpool/idpool/internal/storage"
 	"github.com/idpool/idpool/internal/storage/sqlite"
 )
@@ -71,7 +71,7 @@ type testServer struct {
 	URL   string
 	Store storage.ProviderStore
 	Auth  *stubAuth
-	Log   *bytes.Buffer // the handler's log, text format
+	Log   *logbuf.Buffer // the handler's log, text format
 	IAM   *sdkiam.Client
 }
 
@@ -86,17 +86,6 @@ func openStore(t testing.TB) *sqlite.Store {
 	return s
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
-}
-
 // newServer serves New over httptest with store (a fresh SQLite store when nil) and an
 // SDK client pointed at it.
 func newServer(t *testing.T, store storage.ProviderStore, mutate ...func(*Config)) *testServer {
@@ -105,7 +94,7 @@ func newServer(t *testing.T, store storage.ProviderStore, mutate ...func(*Config
 		store = openStore(t)
 	}
 	auth := &stubAuth{account: testAccount}
-	logBuf := &syncBuffer{}
+	logBuf := &logbuf.Buffer{}
 	cfg := Config{
 		Store:  store,
 		Auth:   auth,
@@ -124,7 +113,7 @@ func newServer(t *testing.T, store storage.ProviderStore, mutate ...func(*Config
 		RetryMaxAttempts: 1,
 		HTTPClient:       &http.Client{Timeout: 30 * time.Second},
 	})
-	return &testServer{URL: srv.URL, Store: store, Auth: auth, Log: &logBuf.Buffer, IAM: client}
+	return &testServer{URL: srv.URL, Store: store, Auth: auth, Log: logBuf, IAM: client}
 }
 
 // wantAPIError asserts that err is the IAM error code with HTTP status (0: any) and, when

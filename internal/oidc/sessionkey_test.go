@@ -3,9 +3,9 @@ package oidc
 import (
 	"bytes"
 	"errors"
+	"github.com/idpool/idpool/internal/logbuf"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -123,26 +123,13 @@ func TestSessionKeyUnderKEK(t *testing.T) {
 	}
 }
 
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // A reloaded key set without session keys (what a node of an older version writes when
 // it rotates) is reported, and the node keeps sealing with the key it had: otherwise
 // credentials would stop verifying across nodes with nothing to say why.
 func TestSessionKeyDroppedIsReported(t *testing.T) {
 	clock := newClock()
 	store := &memStore{}
-	var logs logBuffer
+	var logs logbuf.Buffer
 	i := newTestIssuer(t, store, clock, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 	key := currentSessionKey(t, i)
 	i.tick(t.Context())

@@ -1,7 +1,6 @@
 package sts
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -10,27 +9,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/idpool/idpool/internal/awserr"
 	"github.com/idpool/idpool/internal/cognito"
+	"github.com/idpool/idpool/internal/logbuf"
 	"github.com/idpool/idpool/internal/oidc"
 )
-
-// syncBuffer collects log output from concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func externalRequest(tok string) cognito.CredentialsRequest {
 	return cognito.CredentialsRequest{
@@ -52,7 +38,7 @@ func wantAWSError(t *testing.T, what string, err error, code awserr.Code, msgPar
 
 func TestExternalBrokerAgainstIdpoolSTS(t *testing.T) {
 	e := newEnv(t)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	b := &ExternalBroker{Endpoint: e.url, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	tok := e.token(t, oidc.Claims{})
 	start := time.Now()
