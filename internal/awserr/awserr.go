@@ -57,7 +57,7 @@ var table = [numCodes]struct {
 	UnknownOperation:                 {"UnknownOperationException", 400},
 	MissingAuthenticationToken:       {"MissingAuthenticationTokenException", 400},
 	UnrecognizedClient:               {"UnrecognizedClientException", 400},
-	ExpiredToken:                     {"ExpiredTokenException", 400},
+	ExpiredToken:                     {"ExpiredTokenException", 403},
 	InvalidSignature:                 {"InvalidSignatureException", 400},
 	IncompleteSignature:              {"IncompleteSignatureException", 400},
 	AccessDenied:                     {"AccessDeniedException", 400},

@@ -63,7 +63,7 @@ func FromAuth(err error) error {
 	case awserr.UnrecognizedClient:
 		return NewError("InvalidClientTokenId", http.StatusForbidden, "%s", ae.Message)
 	case awserr.ExpiredToken:
-		return NewError("ExpiredToken", http.StatusBadRequest, "%s", ae.Message)
+		return NewError("ExpiredToken", http.StatusForbidden, "%s", ae.Message)
 	case awserr.InvalidSignature:
 		return NewError("SignatureDoesNotMatch", http.StatusForbidden, "%s", ae.Message)
 	case awserr.IncompleteSignature:
