@@ -27,6 +27,9 @@ type Credential struct {
 	// request signed with expired ones is ExpiredToken, which SDKs take as their cue to
 	// fetch new credentials.
 	Expiry time.Time
+	// PrincipalARN and UserID name who temporary credentials act as (an assumed-role
+	// session), for GetCallerIdentity; empty for long-term keys, which act as the account.
+	PrincipalARN, UserID string
 }
 
 // String omits the secret and the session token so that a credential printed by accident

@@ -177,17 +177,9 @@ func (b *Broker) LookupAccessKey(_ context.Context, accessKeyID, sessionToken st
 		SessionToken:    s.SessionToken,
 		AccountID:       s.AccountID,
 		Expiry:          s.Expiry,
+		PrincipalARN:    AssumedRoleARN(s.RoleARN, s.SessionName),
+		UserID:          RoleID(s.RoleARN) + ":" + s.SessionName,
 	}, true, nil
-}
-
-// Session returns the live session of an access key and its token: ok=false when the
-// token is not one of this deployment's, belongs to another key, or has expired.
-func (b *Broker) Session(accessKeyID, sessionToken string) (*Session, bool) {
-	s, err := open(b.keys.SessionKeys(), sessionToken)
-	if err != nil || s.AccessKeyID != accessKeyID || !b.now().Before(s.Expiry) {
-		return nil, false
-	}
-	return s, true
 }
 
 // ChainCredentials returns a sigv4.CredentialSource that asks sources in order and

@@ -132,7 +132,8 @@ func TestLookupAccessKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	cred, ok, err := b.LookupAccessKey(t.Context(), s.AccessKeyID, s.SessionToken)
-	want := sigv4.Credential{AccessKeyID: s.AccessKeyID, SecretAccessKey: s.SecretAccessKey, SessionToken: s.SessionToken, AccountID: testAccount, Expiry: s.Expiry}
+	want := sigv4.Credential{AccessKeyID: s.AccessKeyID, SecretAccessKey: s.SecretAccessKey, SessionToken: s.SessionToken, AccountID: testAccount, Expiry: s.Expiry,
+		PrincipalARN: AssumedRoleARN(testRole, s.SessionName), UserID: RoleID(testRole) + ":" + s.SessionName}
 	if err != nil || !ok || cred != want {
 		t.Fatalf("LookupAccessKey = %v, %v, %v; want %v", cred, ok, err, want)
 	}
@@ -282,4 +283,15 @@ func TestRoleNames(t *testing.T) {
 	if !regexp.MustCompile(`^AROA[A-Z2-7]{17}$`).MatchString(id) || id != RoleID(testRole) || id == RoleID(testRole+"2") {
 		t.Errorf("RoleID = %q: want AROA + 17 characters, stable and distinct per role", id)
 	}
+}
+
+// Session returns the live session of an access key and its token, as the Verifier would
+// accept it: ok=false when the token is not one of this deployment's, belongs to another
+// key, or has expired.
+func (b *Broker) Session(accessKeyID, sessionToken string) (*Session, bool) {
+	s, err := open(b.keys.SessionKeys(), sessionToken)
+	if err != nil || s.AccessKeyID != accessKeyID || !b.now().Before(s.Expiry) {
+		return nil, false
+	}
+	return s, true
 }
