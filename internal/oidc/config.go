@@ -73,10 +73,6 @@ type Config struct {
 	// MaxTokenLifetime is the longest token Issue signs; retired keys stay published this
 	// long (plus a small grace) after retirement. 0 means DefaultMaxTokenLifetime.
 	MaxTokenLifetime time.Duration
-	// MaxSessionLifetime is the longest STS session a session key seals; a retired
-	// session key opens tokens this long (plus a small grace) after retirement. 0 means
-	// DefaultMaxSessionLifetime.
-	MaxSessionLifetime time.Duration
 	// RefreshInterval is how often Run reloads the keys from storage, picking up a
 	// rotation made by another node; 0 means DefaultRefreshInterval.
 	RefreshInterval time.Duration
@@ -131,12 +127,6 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.MaxTokenLifetime < 0 {
 		return cfg, fmt.Errorf("oidc: negative max token lifetime %s", cfg.MaxTokenLifetime)
-	}
-	if cfg.MaxSessionLifetime == 0 {
-		cfg.MaxSessionLifetime = DefaultMaxSessionLifetime
-	}
-	if cfg.MaxSessionLifetime < 0 {
-		return cfg, fmt.Errorf("oidc: negative max session lifetime %s", cfg.MaxSessionLifetime)
 	}
 	if cfg.KeyBits == 0 {
 		cfg.KeyBits = DefaultKeyBits

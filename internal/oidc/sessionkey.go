@@ -15,10 +15,10 @@ import (
 // SessionKeySize is the length of a key that seals the built-in STS's session tokens.
 const SessionKeySize = 32
 
-// DefaultMaxSessionLifetime is STS's longest session (DurationSeconds up to 43200): a
-// retired session key keeps opening tokens this long, plus retireGrace, after it stopped
-// sealing them.
-const DefaultMaxSessionLifetime = 12 * time.Hour
+// MaxSessionLifetime is STS's longest session (DurationSeconds up to 43200; sts.MaxDuration
+// is this): a retired session key keeps opening tokens this long, plus retireGrace, after
+// it stopped sealing them.
+const MaxSessionLifetime = 12 * time.Hour
 
 // The session keys live in the key set beside the signing keys (storage.Keys.SessionKey)
 // because they need what those have: one value shared by every node, created by whichever
@@ -104,7 +104,7 @@ func (i *Issuer) rotatedSessionKeys(blob []byte, now time.Time) ([]byte, error) 
 		return nil, err
 	}
 	retired := old[0]
-	retired.retire = now.Add(i.cfg.MaxSessionLifetime + retireGrace).Truncate(time.Second)
+	retired.retire = now.Add(MaxSessionLifetime + retireGrace).Truncate(time.Second)
 	set := []sessionKey{old[1], fresh, retired}
 	for _, k := range old[2:] {
 		if k.retire.After(now) {

@@ -54,7 +54,7 @@ func TestSessionKeyRotation(t *testing.T) {
 	}
 
 	// The old key lives exactly as long as the longest session it may have sealed.
-	clock.Add(DefaultMaxSessionLifetime + retireGrace - time.Second)
+	clock.Add(MaxSessionLifetime + retireGrace - time.Second)
 	a.tick(t.Context())
 	if len(a.SessionKeys()) != 3 {
 		t.Fatal("the retired session key is dropped while sessions it sealed may be alive")

@@ -36,7 +36,6 @@ type Server struct {
 	ln      net.Listener
 	store   storage.Store
 	issuer  *oidc.Issuer
-	broker  *sts.Broker
 	handler http.Handler
 }
 
@@ -161,7 +160,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	})
 	mux.Handle("/", apiRouter{json: cognitoAPI, iam: iamAPI, sts: stsAPI, maxQueryBody: iam.DefaultMaxBodyBytes})
 
-	return &Server{cfg: cfg, log: log, ln: ln, store: store, issuer: issuer, broker: broker, handler: withInFlight(reg, withCORS(mux))}, nil
+	return &Server{cfg: cfg, log: log, ln: ln, store: store, issuer: issuer, handler: withInFlight(reg, withCORS(mux))}, nil
 }
 
 // newLoginVerifier builds the verifiers of external providers' login tokens.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/idpool/idpool/internal/arn"
+	"github.com/idpool/idpool/internal/oidc"
 	"github.com/idpool/idpool/internal/sigv4"
 )
 
@@ -26,7 +27,7 @@ const (
 	DefaultDuration = time.Hour
 	// MinDuration and MaxDuration bound DurationSeconds (900 to 43200 seconds).
 	MinDuration = 15 * time.Minute
-	MaxDuration = 12 * time.Hour
+	MaxDuration = oidc.MaxSessionLifetime
 
 	accessKeyPrefix = "ASIA" // temporary credentials, as STS issues them
 	accessKeyLen    = len(accessKeyPrefix) + 16

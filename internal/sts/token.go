@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/idpool/idpool/internal/oidc"
 )
 
 // Session tokens are self-contained: a token carries its credentials' secret and what
@@ -45,8 +47,8 @@ const (
 	maxTokenLen = 64 << 10
 )
 
-// SessionKeySize is the length of a session key: AES-256.
-const SessionKeySize = 32
+// sessionKeySize is the length of a session key (AES-256), as the issuer makes them.
+const sessionKeySize = oidc.SessionKeySize
 
 // KeySource gives the session keys: the current one first (it seals), then the ones
 // that still open tokens they sealed. oidc.Issuer is one; the slices are read, never
@@ -85,8 +87,8 @@ var zeroNonce [12]byte
 
 // seal returns the token for sess (whose SessionToken it ignores) under key.
 func seal(key []byte, sess *Session) (string, error) {
-	if len(key) != SessionKeySize {
-		return "", fmt.Errorf("%w of %d bytes", errNoKey, SessionKeySize)
+	if len(key) != sessionKeySize {
+		return "", fmt.Errorf("%w of %d bytes", errNoKey, sessionKeySize)
 	}
 	var payload []byte
 	for _, f := range [...]string{sess.AccessKeyID, sess.SecretAccessKey, sess.AccountID, sess.RoleARN,
