@@ -224,7 +224,9 @@ func (t *identityTx) put(ident *storage.Identity, replace bool) error {
 	if l, ok := sqlrecord.RepeatedLogin(ident); ok {
 		return fmt.Errorf("sqlite: identity %s lists login %s/%s twice", id, l.Provider, l.Subject)
 	}
-	if len(ident.Logins) > 0 {
+	// An import (!replace) leaves a login of another identity to the logins' primary key
+	// below: any failure aborts it whole, so the lookup per login would buy nothing.
+	if len(ident.Logins) > 0 && replace {
 		owner := t.s.stmt(t.tx, t.s.txOwnerOf)
 		for _, l := range ident.Logins {
 			var other string
@@ -265,7 +267,7 @@ func (t *identityTx) put(ident *storage.Identity, replace bool) error {
 		insert := t.s.stmt(t.tx, t.s.txInsertLogin)
 		for i, l := range ident.Logins {
 			_, err := insert.ExecContext(t.ctx, ident.PoolID, l.Provider, l.Subject, id, i)
-			if isPrimaryKeyViolation(err) { // a backstop: the checks above should have caught it
+			if isPrimaryKeyViolation(err) { // an import's check; for Put a backstop behind the lookups above
 				return fmt.Errorf("sqlite: login %s/%s of identity %s: %w", l.Provider, l.Subject, id, storage.ErrConflict)
 			}
 			if err != nil {
