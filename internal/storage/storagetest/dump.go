@@ -264,11 +264,12 @@ func testDumpImportAllOrNothing(t *testing.T, open func(*testing.T) storage.Stor
 		recs iter.Seq2[storage.Record, error]
 		want error // nil: any error
 	}{
-		"identity before its pool": {sliceSeq(append(slices.Clone(ok), storage.Record{Identity: orphan})), storage.ErrNotFound},
-		"empty record":             {sliceSeq(append(slices.Clone(ok), storage.Record{})), nil},
-		"two fields set":           {sliceSeq(append(slices.Clone(ok), storage.Record{Role: fullRole(acctB, "X"), Provider: minimalProvider(acctB, storage.ProviderOIDC)})), nil},
-		"duplicate role":           {sliceSeq(append(slices.Clone(ok), storage.Record{Role: dupRole}, storage.Record{Role: dupRole.Clone()})), storage.ErrAlreadyExists},
-		"duplicate identity":       {sliceSeq(append(slices.Clone(ok), storage.Record{Identity: ok[3].Identity})), storage.ErrAlreadyExists},
+		"identity before its pool":  {sliceSeq(append(slices.Clone(ok), storage.Record{Identity: orphan})), storage.ErrNotFound},
+		"empty record":              {sliceSeq(append(slices.Clone(ok), storage.Record{})), nil},
+		"two fields set":            {sliceSeq(append(slices.Clone(ok), storage.Record{Role: fullRole(acctB, "X"), Provider: minimalProvider(acctB, storage.ProviderOIDC)})), nil},
+		"duplicate role":            {sliceSeq(append(slices.Clone(ok), storage.Record{Role: dupRole}, storage.Record{Role: dupRole.Clone()})), storage.ErrAlreadyExists},
+		"duplicate identity":        {sliceSeq(append(slices.Clone(ok), storage.Record{Identity: ok[3].Identity})), storage.ErrAlreadyExists},
+		"login of another identity": {sliceSeq(append(slices.Clone(ok), storage.Record{Identity: newIdentity(pool.ID, loginOf("p", "s"))})), storage.ErrConflict},
 		"source error": {func(yield func(storage.Record, error) bool) {
 			for _, r := range ok {
 				if !yield(r, nil) {
