@@ -15,16 +15,20 @@ import (
 
 func roleARN(name string) string { return "arn:aws:iam::" + testAccount + ":role/" + name }
 
-// callerARN asks idpool's STS who the credentials are.
-func (s *testServer) callerARN(t *testing.T, c *types.Credentials) string {
-	t.Helper()
-	client := sts.New(sts.Options{
+// stsClient is an STS client of idpool's that signs with c.
+func (s *testServer) stsClient(c *types.Credentials) *sts.Client {
+	return sts.New(sts.Options{
 		Region:           testRegion,
 		BaseEndpoint:     aws.String(s.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretKey), aws.ToString(c.SessionToken)),
 		RetryMaxAttempts: 1,
 	})
-	out, err := client.GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{})
+}
+
+// callerARN asks idpool's STS who the credentials are.
+func (s *testServer) callerARN(t *testing.T, c *types.Credentials) string {
+	t.Helper()
+	out, err := s.stsClient(c).GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,10 +161,7 @@ func TestExpiredCredentialsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cr := got.Credentials
 	srv.Clock.Advance(time.Hour + time.Second)
-	client := sts.New(sts.Options{Region: testRegion, BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider(aws.ToString(cr.AccessKeyId), aws.ToString(cr.SecretKey), aws.ToString(cr.SessionToken))})
-	_, err = client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	_, err = srv.stsClient(got.Credentials).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	wantAPIError(t, err, "ExpiredToken", "The security token included in the request is expired")
 }
