@@ -105,13 +105,17 @@ func (i *Issuer) rotatedSessionKeys(blob []byte, now time.Time) ([]byte, error) 
 	}
 	retired := old[0]
 	retired.retire = now.Add(MaxSessionLifetime + retireGrace).Truncate(time.Second)
-	set := []sessionKey{old[1], fresh, retired}
-	for _, k := range old[2:] {
+	return sealSessionKeys(i.aead, appendLive([]sessionKey{old[1], fresh, retired}, old[2:], now))
+}
+
+// appendLive appends to set the retired keys that still open tokens at now.
+func appendLive(set, retired []sessionKey, now time.Time) []sessionKey {
+	for _, k := range retired {
 		if k.retire.After(now) {
 			set = append(set, k)
 		}
 	}
-	return sealSessionKeys(i.aead, set)
+	return set
 }
 
 // prunedSessionKeys is the blob without the retired keys whose time has passed, or nil
@@ -124,12 +128,7 @@ func (i *Issuer) prunedSessionKeys(blob []byte, now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	kept := set[:2]
-	for _, k := range set[2:] {
-		if k.retire.After(now) {
-			kept = append(kept, k)
-		}
-	}
+	kept := appendLive(set[:2:2], set[2:], now)
 	if len(kept) == len(set) {
 		return nil, nil
 	}
