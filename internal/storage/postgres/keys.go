@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -18,13 +17,9 @@ const (
 
 // readKeys returns the stored keys as JSON, or nil when there are none.
 func readKeys(row pgx.Row) ([]byte, error) {
-	var b []byte
-	err := row.Scan(&b)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
+	b, err := sqlrecord.ReadKeys(row, pgx.ErrNoRows)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read keys: %w", err)
+		return nil, prefixed(err)
 	}
 	return b, nil
 }

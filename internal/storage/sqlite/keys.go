@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/idpool/idpool/internal/storage"
@@ -26,13 +25,9 @@ const (
 
 // readKeys returns the stored keys as JSON, or nil when there are none.
 func readKeys(row *sql.Row) ([]byte, error) {
-	var b []byte
-	err := row.Scan(&b)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	b, err := sqlrecord.ReadKeys(row, sql.ErrNoRows)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: read keys: %w", err)
+		return nil, prefixed(err)
 	}
 	return b, nil
 }

@@ -2,6 +2,7 @@ package sqlrecord
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/idpool/idpool/internal/storage"
@@ -38,6 +39,21 @@ func EncodeKeys(k *storage.Keys) ([]byte, error) {
 		NextRotation: ToMillis(k.NextRotation),
 		SessionKey:   k.SessionKey,
 	})
+}
+
+// ReadKeys scans the stored keys' JSON from row, or nil when there are none: noRows is the
+// driver's error for a missing row (sql.ErrNoRows, pgx.ErrNoRows). The errors carry no
+// backend prefix.
+func ReadKeys(row RowScanner, noRows error) ([]byte, error) {
+	var b []byte
+	err := row.Scan(&b)
+	if errors.Is(err, noRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read keys: %w", err)
+	}
+	return b, nil
 }
 
 // DecodeKeys returns new Keys that share no memory with b.
